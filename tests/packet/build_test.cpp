@@ -2,7 +2,7 @@
 
 #include "golden_frames.hpp"
 #include "test_util.hpp"
-#include "vmnmob/packet/build.hpp"
+#include "vmnmob/packet/packet.hpp"
 #include "vmnmob/packet/checksum.hpp"
 
 using namespace vmnmob;
