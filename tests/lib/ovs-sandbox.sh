@@ -14,9 +14,17 @@
 # `ovs-ofctl BRIDGE` and `ovs-appctl` talk to the sandbox. Bridges use the userspace datapath
 # (datapath_type=netdev), so no kernel module is needed.
 #
+# One sandbox at a time per machine: the userspace datapath of every ovs-vswitchd opens a tap
+# device named "ovs-netdev" in the host network namespace, so a second instance fails to
+# create its bridges ("creating tap device failed: Device or resource busy"). Starting a
+# sandbox therefore takes an exclusive lock (flock on $OVS_SANDBOX_LOCK_FILE, default
+# /tmp/vmnmob-ovs-sandbox.lock), waiting up to $OVS_SANDBOX_LOCK_TIMEOUT seconds (default 900)
+# for other tests; stopping releases it. Background processes a test starts inherit the lock's
+# file descriptor: stop them (by pid) before exiting, or start them with `{OVS_SANDBOX_LOCK_FD}>&-`.
+#
 # Bridges, internal ports and veths live in the host network namespace (their names are
-# global): pick names that other tests running at the same time do not use, e.g. with
-# `ovs_sandbox_name br` which returns a short unique name.
+# global): pick names that other tests do not use, e.g. with `ovs_sandbox_name br`, which
+# returns a short name unique to this run.
 #
 # Cleanup runs from an EXIT trap (INT/TERM/HUP exit through it), also after failures under
 # `set -e`. If the caller already had an EXIT trap, it is kept and runs after ours.
@@ -28,6 +36,7 @@ fi
 OVS_SANDBOX_LIB_LOADED=1
 
 OVS_SANDBOX_DIR=""
+OVS_SANDBOX_LOCK_FD=""
 OVS_SANDBOX_OVSDB_PID=""
 OVS_SANDBOX_VSWITCHD_PID=""
 OVS_SANDBOX_BRIDGES=()
@@ -100,6 +109,24 @@ ovs_sandbox_start() {
   fi
 
   ovs_sandbox_install_trap
+  if [[ -z "$OVS_SANDBOX_LOCK_FD" ]]; then
+    local lock=${OVS_SANDBOX_LOCK_FILE:-/tmp/vmnmob-ovs-sandbox.lock}
+    local wait=${OVS_SANDBOX_LOCK_TIMEOUT:-900}
+    exec {OVS_SANDBOX_LOCK_FD}>>"$lock" || { ovs_sandbox_log "cannot open $lock"; return 1; }
+    if ! flock -n "$OVS_SANDBOX_LOCK_FD"; then
+      ovs_sandbox_log "waiting up to ${wait}s for another OVS sandbox to finish ($lock)"
+      if ! flock -w "$wait" "$OVS_SANDBOX_LOCK_FD"; then
+        ovs_sandbox_log "another OVS sandbox still holds $lock"
+        exec {OVS_SANDBOX_LOCK_FD}>&-
+        OVS_SANDBOX_LOCK_FD=""
+        return 1
+      fi
+    fi
+  fi
+  if ip link show ovs-netdev >/dev/null 2>&1; then
+    ovs_sandbox_log "warning: a tap 'ovs-netdev' exists: another Open vSwitch with a userspace" \
+      "datapath runs outside this lock; creating bridges will fail until it stops"
+  fi
   # Unix socket paths are limited to ~107 bytes: keep the directory short.
   OVS_SANDBOX_DIR=$(mktemp -d /tmp/ovs-sb.XXXXXX)
   export OVS_SANDBOX_DIR
@@ -118,7 +145,7 @@ ovs_sandbox_start() {
     --pidfile="$OVS_RUNDIR/ovsdb-server.pid" \
     --unixctl="$OVS_RUNDIR/ovsdb-server.ctl" \
     --log-file="$OVS_LOGDIR/ovsdb-server.log" \
-    --no-chdir --detach || { ovs_sandbox_log "ovsdb-server did not start"; return 1; }
+    --no-chdir --detach {OVS_SANDBOX_LOCK_FD}>&- || { ovs_sandbox_log "ovsdb-server did not start"; return 1; }
 
   OVS_SANDBOX_OVSDB_PID=$(cat "$OVS_RUNDIR/ovsdb-server.pid")
   ovs-vsctl --db="unix:$OVS_SANDBOX_DB_SOCK" --no-wait init || { ovs_sandbox_log "ovs-vsctl init failed"; return 1; }
@@ -127,7 +154,7 @@ ovs_sandbox_start() {
     --pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" \
     --unixctl="$OVS_RUNDIR/ovs-vswitchd.ctl" \
     --log-file="$OVS_LOGDIR/ovs-vswitchd.log" \
-    --no-chdir --detach || { ovs_sandbox_log "ovs-vswitchd did not start (see $OVS_LOGDIR)"; return 1; }
+    --no-chdir --detach {OVS_SANDBOX_LOCK_FD}>&- || { ovs_sandbox_log "ovs-vswitchd did not start (see $OVS_LOGDIR)"; return 1; }
 
   OVS_SANDBOX_VSWITCHD_PID=$(cat "$OVS_RUNDIR/ovs-vswitchd.pid")
   # ovs-vsctl waits for ovs-vswitchd to catch up (cur_cfg) unless told --no-wait.
@@ -273,6 +300,10 @@ ovs_sandbox_stop() {
   fi
   OVS_SANDBOX_OVSDB_PID=""
   OVS_SANDBOX_VSWITCHD_PID=""
+  if [[ -n "$OVS_SANDBOX_LOCK_FD" ]]; then
+    exec {OVS_SANDBOX_LOCK_FD}>&-
+    OVS_SANDBOX_LOCK_FD=""
+  fi
   unset OVS_RUNDIR OVS_DBDIR OVS_LOGDIR OVS_SYSCONFDIR OVS_SANDBOX_DB_SOCK
   return 0
 }
