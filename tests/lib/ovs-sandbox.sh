@@ -6,6 +6,7 @@
 #   ovs_sandbox_add_bridge NAME [DPID]  # datapath_type=netdev bridge, optional 16-hex-digit dpid
 #   ovs_sandbox_netns NAME            # create a network namespace, removed at exit
 #   ovs_sandbox_veth A B [NETNS]      # veth pair A<->B, B moved into NETNS if given, removed at exit
+#   ovs_sandbox_exec CMD...           # run CMD where ovs-vswitchd runs (see isolated mode)
 #   ovs_sandbox_on_exit "COMMAND"     # extra cleanup, run before the daemons stop (LIFO)
 #   ovs_sandbox_stop                  # idempotent; also runs from the EXIT trap
 #
@@ -14,7 +15,7 @@
 # `ovs-ofctl BRIDGE` and `ovs-appctl` talk to the sandbox. Bridges use the userspace datapath
 # (datapath_type=netdev), so no kernel module is needed.
 #
-# One sandbox at a time per machine: the userspace datapath of every ovs-vswitchd opens a tap
+# Shared mode (the default) runs one sandbox at a time per machine: the userspace datapath of every ovs-vswitchd opens a tap
 # device named "ovs-netdev" in the host network namespace, so a second instance fails to
 # create its bridges ("creating tap device failed: Device or resource busy"). Starting a
 # sandbox therefore takes an exclusive lock (flock on $OVS_SANDBOX_LOCK_FILE, default
@@ -29,13 +30,13 @@
 # loopback: run the controller or `ovs-ofctl tcp:...` with `ovs_sandbox_exec CMD...`.
 # ovs-vsctl and `ovs-ofctl BRIDGE` use unix sockets and work from anywhere.
 #
-# Bridges, internal ports and veths live in the host network namespace (their names are
-# global): pick names that other tests do not use, e.g. with `ovs_sandbox_name br`, which
+# In shared mode bridges, internal ports and veths live in the host network namespace (their
+# names are global): pick names that other tests do not use, e.g. with `ovs_sandbox_name br`, which
 # returns a short name unique to this run.
 #
 # Cleanup runs from an EXIT trap (INT/TERM/HUP exit through it), also after failures under
 # `set -e`. If the caller already had an EXIT trap, it is kept and runs after ours.
-# Processes are stopped by the pids in their pidfiles only; nothing is killed by name.
+# Processes are stopped by the pids recorded at start only; nothing is killed by name.
 
 if [[ -n "${OVS_SANDBOX_LIB_LOADED:-}" ]]; then
   return 0
