@@ -1344,8 +1344,10 @@ Result<Message> decode(ByteSpan wire) {
   }
 
   // Decoded in place in the result (one return of it below), so the body is never moved.
-  Result<Message> result{Message{h.version, h.xid, {}}};
+  Result<Message> result;
   Message& msg = *result;
+  msg.version = h.version;
+  msg.xid = h.xid;
   ByteReader r(wire);
   r.skip(kHeaderSize);
   if (!known) {
