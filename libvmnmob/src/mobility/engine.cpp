@@ -36,10 +36,41 @@ std::string_view to_string(Event::Kind kind) {
 }
 
 std::string to_string(const Event& e) {
-  return fmt::format("{} mac {} peer {} hoa {} moa {} old-moa {} from dp {:#x} port {} to dp {:#x} port {}",
-                     to_string(e.kind), e.mac.to_string(), e.peer_mac.to_string(), e.home_address.to_string(),
-                     e.mobile_address.to_string(), e.old_mobile_address.to_string(), e.from.datapath_id,
-                     e.from.port, e.to.datapath_id, e.to.port);
+  auto at = [](const Location& l) { return fmt::format("dp {:#x} port {}", l.datapath_id, l.port); };
+  const std::string_view name = to_string(e.kind);
+  switch (e.kind) {
+    case Event::Kind::SwitchUp:
+    case Event::Kind::UnknownSwitch: return fmt::format("{} dp {:#x}", name, e.to.datapath_id);
+    case Event::Kind::SwitchDown: return fmt::format("{} dp {:#x}", name, e.from.datapath_id);
+    case Event::Kind::GatewayResolved:
+      return fmt::format("{} dp {:#x} gateway {} at {}", name, e.to.datapath_id, e.home_address.to_string(),
+                         e.peer_mac.to_string());
+    case Event::Kind::VmnDetected:
+    case Event::Kind::MoaAssigned:
+      return fmt::format("{} {} hoa {} moa {} at {}", name, e.mac.to_string(), e.home_address.to_string(),
+                         e.mobile_address.to_string(), at(e.to));
+    case Event::Kind::MoaReleased:
+      return fmt::format("{} {} moa {} (held)", name, e.mac.to_string(), e.old_mobile_address.to_string());
+    case Event::Kind::Migrated:
+      return fmt::format("{} {} hoa {} from {} moa {} to {} moa {}", name, e.mac.to_string(), e.home_address.to_string(),
+                         at(e.from), e.old_mobile_address.to_string(), at(e.to), e.mobile_address.to_string());
+    case Event::Kind::PoolExhausted:
+      return fmt::format("{} dp {:#x}: no MoA for {} hoa {}", name, e.to.datapath_id, e.mac.to_string(),
+                         e.home_address.to_string());
+    case Event::Kind::SpoofRefused:
+      return fmt::format("{} {} claimed at {}, stays at {}", name, e.mac.to_string(), at(e.to), at(e.from));
+    case Event::Kind::AddressConflict:
+      return fmt::format("{} {} claims hoa {} moa {} at {} (holder {})", name, e.mac.to_string(),
+                         e.home_address.to_string(), e.mobile_address.to_string(), at(e.to), e.peer_mac.to_string());
+    case Event::Kind::CorrespondentsLinked:
+      return fmt::format("{} {} <-> {} ({})", name, e.mac.to_string(), e.peer_mac.to_string(), e.home_address.to_string());
+    case Event::Kind::ProbeSent:
+    case Event::Kind::ProbeExpired:
+      return fmt::format("{} hoa {} for {}", name, e.home_address.to_string(), e.mac.to_string());
+    case Event::Kind::FlowRestored:
+      return fmt::format("{} dp {:#x} {}", name, e.to.datapath_id, e.mac.to_string());
+  }
+  return std::string(name);
 }
 
 namespace {
@@ -340,7 +371,7 @@ struct MobilityEngine::Impl {
 
   // ---- behaviour ----
   void detect(std::uint64_t dp, std::uint32_t in_port, SwitchState& st, MacAddress mac, Ipv4Address hoa) {
-    auto moa = policy->choose_mobile_address(nullptr, st.pool, now);
+    auto moa = policy->choose_mobile_address(mac, hoa, nullptr, st.pool, now);
     if (!moa) {
       Event e = make_event(Event::Kind::PoolExhausted);
       e.mac = mac;
@@ -394,7 +425,7 @@ struct MobilityEngine::Impl {
     Ipv4Address moa = old_moa;
     if (to.datapath_id != from.datapath_id) {
       SwitchState& target = switches.at(to.datapath_id);
-      auto chosen = policy->choose_mobile_address(&v, target.pool, now);
+      auto chosen = policy->choose_mobile_address(v.mac, v.home_address, &v, target.pool, now);
       if (!chosen) {
         Event e = make_event(Event::Kind::PoolExhausted);
         e.mac = v.mac;

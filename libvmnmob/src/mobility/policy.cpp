@@ -18,7 +18,8 @@ bool MobilityPolicy::is_vmn(const MobilityConfig& config, const PortRef& /*port*
          config.home_prefix.contains(home_address) && home_address != config.home_gateway;
 }
 
-Expected<Ipv4Address, PoolError> MobilityPolicy::choose_mobile_address(const Vmn* /*vmn*/, AddressPool& pool,
+Expected<Ipv4Address, PoolError> MobilityPolicy::choose_mobile_address(MacAddress /*mac*/, Ipv4Address /*home_address*/,
+                                                                        const Vmn* /*vmn*/, AddressPool& pool,
                                                                         TimePoint now) {
   return pool.allocate(now);
 }

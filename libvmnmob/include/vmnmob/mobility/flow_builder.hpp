@@ -30,7 +30,7 @@
 //                                                T+2 outputs the packet)           [base]
 //
 // A switch holds 3 flows per local VMN and 2 per remote correspondent of any local VMN
-// (a VMN that talks to local VMNs while it is elsewhere), plus 8 base flows: the count
+// (a VMN that talks to local VMNs while it is elsewhere), plus 9 base flows: the count
 // grows with VMNs and correspondents, never with pairs. Two VMNs on one switch reach each
 // other through their T+1 "local" flows, without MoA rewriting and without the router.
 //

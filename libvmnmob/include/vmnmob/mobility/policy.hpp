@@ -44,11 +44,11 @@ class MobilityPolicy {
   virtual bool is_vmn(const MobilityConfig& config, const PortRef& port, MacAddress mac,
                       Ipv4Address home_address) const;
 
-  /// Picks the MoA for a VMN arriving at the pool's switch. `vmn` is nullptr at detection.
-  /// Default: the pool's next address. Must return an address the pool has allocated (allocate
-  /// or reserve), or an error.
-  virtual Expected<Ipv4Address, PoolError> choose_mobile_address(const Vmn* vmn, AddressPool& pool,
-                                                                 TimePoint now);
+  /// Picks the MoA for a VMN (mac, home_address) arriving at the pool's switch; `vmn` is its
+  /// registry entry, nullptr at detection. Default: the pool's next address. Must return an
+  /// address it took from the pool (allocate or reserve), or the pool's error.
+  virtual Expected<Ipv4Address, PoolError> choose_mobile_address(MacAddress mac, Ipv4Address home_address,
+                                                                 const Vmn* vmn, AddressPool& pool, TimePoint now);
 
   /// Whether a known VMN may move to `to`. Refusal leaves it where it is and is reported as
   /// Event::Kind::SpoofRefused. Default: any VM port.
