@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mobility/harness.hpp"
+#include "vmnmob/packet/build.hpp"
 
 using namespace vmnmob;
 using namespace vmnmob::mobility;
@@ -645,6 +646,15 @@ TEST_CASE("on_packet_in parses the frame") {
   w.engine.on_packet_in(w.now, 1, pi, w.batch);
   CHECK(has_event(w.batch, Event::Kind::VmnDetected));
   CHECK(w.vmn(1).location == Location{1, 2});
+  // QEMU's announce byte for byte (60 bytes, padded), from another switch: a migration.
+  ByteVector announce;
+  packet::build_rarp_announce(announce, vmn_mac(1));
+  CHECK(announce.size() == 60);
+  pi.data = Payload(announce);
+  w.batch.clear();
+  w.engine.on_packet_in(w.now, 2, pi, w.batch);
+  CHECK(has_event(w.batch, Event::Kind::Migrated));
+  CHECK(w.vmn(1).location == Location{2, 2});
   pi.data = Payload(bytes_from_hex("ffffffffffff 525400000001 0800 4500"));
   w.batch.clear();
   w.engine.on_packet_in(w.now, 1, pi, w.batch);

@@ -1,5 +1,6 @@
-// The decoded ARP or RARP frame the engine consumes (Ethernet II + RFC 826 / RFC 903 for
-// IPv4 over Ethernet), and the frames it sends in PACKET_OUTs.
+// The decoded ARP or RARP frame the engine consumes: the Ethernet addresses and type plus the
+// ARP fields (RFC 826 / RFC 903, IPv4 over Ethernet) in one flat value. Parsing and building go
+// through the packet library (vmnmob/packet); this is only the engine's view of it.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,10 @@
 
 #include "vmnmob/base/address.hpp"
 #include "vmnmob/base/bytes.hpp"
+
+namespace vmnmob::packet {
+struct Frame;
+}
 
 namespace vmnmob::mobility {
 
@@ -36,10 +41,11 @@ struct ArpFrame {
   friend bool operator==(const ArpFrame&, const ArpFrame&) = default;
 };
 
-/// Parses an untagged Ethernet frame carrying ARP or RARP for IPv4 over Ethernet; nullopt for
-/// anything else (other ethertypes, other hardware/protocol types, truncated frames).
+/// The engine's view of a parsed frame; nullopt unless it is untagged ARP or RARP over Ethernet.
+std::optional<ArpFrame> from_packet(const packet::Frame& frame);
+/// Parses with packet::parse_frame, then from_packet.
 std::optional<ArpFrame> parse_arp_frame(ByteSpan frame);
-/// 42 bytes; the switch pads to the Ethernet minimum.
+/// The frame for a PACKET_OUT, padded to the Ethernet minimum of 60 bytes.
 ByteVector build_arp_frame(const ArpFrame& f);
 
 }  // namespace vmnmob::mobility
