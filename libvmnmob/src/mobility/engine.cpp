@@ -129,8 +129,9 @@ struct MobilityEngine::Impl {
   std::unordered_map<std::uint64_t, SwitchState> switches;
   std::vector<PendingProbe> pending;
 
-  // Per-event scratch, reused so that steady-state handling does not allocate vectors.
-  std::vector<Outgoing> adds;
+  // Per-event scratch, reused so that steady-state handling does not allocate vectors. Adds go
+  // straight into the batch (they come first); the rest waits here for its place.
+  std::size_t adds_begin = 0;
   std::vector<Outgoing> packet_outs;
   std::vector<Outgoing> deletes;
   std::vector<ofp::FlowMod> flow_scratch;
@@ -153,20 +154,21 @@ struct MobilityEngine::Impl {
   void begin(TimePoint t, Batch& o) {
     now = t;
     out = &o;
-    adds.clear();
+    adds_begin = o.messages.size();
     packet_outs.clear();
     deletes.clear();
   }
   void finish() {
     Batch& o = *out;
-    o.messages.reserve(o.messages.size() + adds.size() + packet_outs.size() + deletes.size() + 4);
-    for (Outgoing& m : adds) o.messages.push_back(std::move(m));
+    const std::size_t adds_end = o.messages.size();
     for (Outgoing& m : packet_outs) o.messages.push_back(std::move(m));
     if (!deletes.empty()) {
       // One barrier per switch that received additions, in datapath id order.
       barrier_scratch.clear();
-      for (const Outgoing& m : adds)
-        if (barrier_scratch.empty() || barrier_scratch.back() != m.datapath_id) barrier_scratch.push_back(m.datapath_id);
+      for (std::size_t i = adds_begin; i < adds_end; ++i) {
+        const std::uint64_t dp = o.messages[i].datapath_id;
+        if (barrier_scratch.empty() || barrier_scratch.back() != dp) barrier_scratch.push_back(dp);
+      }
       std::sort(barrier_scratch.begin(), barrier_scratch.end());
       barrier_scratch.erase(std::unique(barrier_scratch.begin(), barrier_scratch.end()), barrier_scratch.end());
       for (std::uint64_t dp : barrier_scratch) o.messages.push_back({dp, wrap(ofp::BarrierRequest{})});
@@ -180,11 +182,17 @@ struct MobilityEngine::Impl {
     out->events.push_back(e);
   }
   void emit_adds(std::uint64_t dp) {
-    for (ofp::FlowMod& fm : flow_scratch) adds.push_back({dp, wrap(std::move(fm))});
+    for (ofp::FlowMod& fm : flow_scratch) {
+      Outgoing& o = out->messages.emplace_back();
+      o.datapath_id = dp;
+      o.message.body.emplace<ofp::FlowMod>(std::move(fm));
+    }
     flow_scratch.clear();
   }
   void emit_delete(std::uint64_t dp, std::uint64_t cookie) {
-    deletes.push_back({dp, wrap(delete_by_cookie(cookie, Cookie::kExact))});
+    Outgoing& o = deletes.emplace_back();
+    o.datapath_id = dp;
+    o.message.body.emplace<ofp::FlowMod>(delete_by_cookie(cookie, Cookie::kExact));
   }
   void emit_packet_out(std::uint64_t dp, std::uint32_t port, const ArpFrame& f) {
     ofp::PacketOut po;
@@ -657,7 +665,7 @@ void MobilityEngine::on_switch_up(TimePoint now, std::uint64_t datapath_id, std:
   st.remote.clear();
   // Reconcile: OVS keeps flows across a disconnect in secure mode, so whatever of ours is on
   // the switch may be stale. Delete all of it (by the owner byte) before adding the current set.
-  m.adds.push_back({datapath_id, wrap(delete_by_cookie(std::uint64_t{m.config.cookie_owner} << 56, Cookie::kOwnerMask))});
+  out.messages.push_back({datapath_id, wrap(delete_by_cookie(std::uint64_t{m.config.cookie_owner} << 56, Cookie::kOwnerMask))});
   m.sync_base(datapath_id, st);
   for (const Vmn& v : m.registry) {
     if (v.location.datapath_id == datapath_id) m.sync_local(datapath_id, v);

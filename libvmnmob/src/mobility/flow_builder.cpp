@@ -17,6 +17,7 @@ ofp::FlowMod flow(const SwitchFlowContext& ctx, std::uint8_t table_offset, std::
   fm.table_id = static_cast<std::uint8_t>(ctx.first_table + table_offset);
   fm.command = ofp::FlowModCommand::Add;
   fm.priority = prio;
+  fm.instructions.reserve(3);
   return fm;
 }
 
@@ -26,8 +27,18 @@ ofp::Instruction goto_table(const SwitchFlowContext& ctx, std::uint8_t table_off
 
 ofp::Match ip_match() {
   ofp::Match m;
+  m.fields.reserve(3);
   m.add(OxmField::EthType, kEthTypeIpv4);
   return m;
+}
+
+/// Builds an action list with one allocation (an initializer list would copy every action).
+template <class... A>
+ofp::ActionList actions(A&&... a) {
+  ofp::ActionList list;
+  list.reserve(sizeof...(A));
+  (list.emplace_back(std::forward<A>(a)), ...);
+  return list;
 }
 
 }  // namespace
@@ -47,13 +58,13 @@ void build_base_flows(const SwitchFlowContext& ctx, std::uint32_t generation, st
   // packet-ins on a shared, rate-limited path (SYSTEM.md, OVS facts).
   ofp::FlowMod rarp = flow(ctx, table::kClassify, priority::kArp, cookie);
   rarp.match.add(OxmField::EthType, kEthTypeRarp);
-  rarp.instructions.push_back(ofp::ApplyActions{{to_controller}});
+  rarp.instructions.push_back(ofp::ApplyActions{actions(to_controller)});
   out.push_back(std::move(rarp));
 
   // All ARP, unicast included: guests re-check neighbours with unicast ARP to the peer's MAC.
   ofp::FlowMod arp = flow(ctx, table::kClassify, priority::kArp, cookie);
   arp.match.add(OxmField::EthType, kEthTypeArp);
-  arp.instructions.push_back(ofp::ApplyActions{{to_controller}});
+  arp.instructions.push_back(ofp::ApplyActions{actions(to_controller)});
   out.push_back(std::move(arp));
 
   if (ctx.uplink_port) {
@@ -89,16 +100,16 @@ void build_local_flows(const SwitchFlowContext& ctx, const LocalFlowParams& p, s
   ofp::FlowMod deliver = flow(ctx, table::kEgress, priority::kLocalDelivery, cookie);
   deliver.match = ip_match();
   deliver.match.add(OxmField::Ipv4Dst, p.home_address);
-  deliver.instructions.push_back(ofp::ApplyActions{{ofp::set_field(OxmField::EthDst, p.mac), ofp::Output{p.port}}});
+  deliver.instructions.push_back(ofp::ApplyActions{actions(ofp::set_field(OxmField::EthDst, p.mac), ofp::Output{p.port})});
   out.push_back(std::move(deliver));
 
   ofp::FlowMod ingress = flow(ctx, table::kIngress, priority::kTranslate, cookie);
   ingress.match = ip_match();
   ingress.match.add(OxmField::Ipv4Dst, p.mobile_address);
-  ingress.instructions.push_back(ofp::ApplyActions{{ofp::set_field(OxmField::Ipv4Dst, p.home_address),
+  ingress.instructions.push_back(ofp::ApplyActions{actions(ofp::set_field(OxmField::Ipv4Dst, p.home_address),
                                                     ofp::set_field(OxmField::EthSrc, ctx.virtual_gateway_mac),
-                                                    ofp::set_field(OxmField::EthDst, p.mac)}});
-  ingress.instructions.push_back(ofp::WriteActions{{ofp::Output{p.port}}});
+                                                    ofp::set_field(OxmField::EthDst, p.mac))});
+  ingress.instructions.push_back(ofp::WriteActions{actions(ofp::Output{p.port})});
   ingress.instructions.push_back(goto_table(ctx, table::kIngressSource));
   out.push_back(std::move(ingress));
 
@@ -109,9 +120,9 @@ void build_local_flows(const SwitchFlowContext& ctx, const LocalFlowParams& p, s
     egress.match.add(OxmField::InPort, p.port);
     egress.match.add(OxmField::EthType, kEthTypeIpv4);
     egress.match.add(OxmField::Ipv4Src, p.home_address);
-    egress.instructions.push_back(ofp::ApplyActions{{ofp::set_field(OxmField::Ipv4Src, p.mobile_address),
+    egress.instructions.push_back(ofp::ApplyActions{actions(ofp::set_field(OxmField::Ipv4Src, p.mobile_address),
                                                      ofp::set_field(OxmField::EthDst, *ctx.gateway_mac),
-                                                     ofp::Output{*ctx.uplink_port}}});
+                                                     ofp::Output{*ctx.uplink_port})});
     out.push_back(std::move(egress));
   }
 }
@@ -122,14 +133,14 @@ void build_remote_flows(const SwitchFlowContext& ctx, const RemoteFlowParams& p,
   ofp::FlowMod egress = flow(ctx, table::kEgress, priority::kTranslate, cookie);
   egress.match = ip_match();
   egress.match.add(OxmField::Ipv4Dst, p.home_address);
-  egress.instructions.push_back(ofp::ApplyActions{{ofp::set_field(OxmField::Ipv4Dst, p.mobile_address)}});
+  egress.instructions.push_back(ofp::ApplyActions{actions(ofp::set_field(OxmField::Ipv4Dst, p.mobile_address))});
   egress.instructions.push_back(goto_table(ctx, table::kEgressSource));
   out.push_back(std::move(egress));
 
   ofp::FlowMod ingress = flow(ctx, table::kIngressSource, priority::kTranslate, cookie);
   ingress.match = ip_match();
   ingress.match.add(OxmField::Ipv4Src, p.mobile_address);
-  ingress.instructions.push_back(ofp::ApplyActions{{ofp::set_field(OxmField::Ipv4Src, p.home_address)}});
+  ingress.instructions.push_back(ofp::ApplyActions{actions(ofp::set_field(OxmField::Ipv4Src, p.home_address))});
   out.push_back(std::move(ingress));
 }
 
