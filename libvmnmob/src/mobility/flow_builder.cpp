@@ -80,7 +80,9 @@ void build_base_flows(const SwitchFlowContext& ctx, std::uint32_t generation, st
 
   ofp::FlowMod unknown_home = flow(ctx, table::kEgress, priority::kUnknownHome, cookie);
   unknown_home.match = ip_match();
-  unknown_home.match.add(OxmField::Ipv4Dst, ctx.home_prefix.network, Ipv4Address{ctx.home_prefix.mask()});
+  // Value bits outside the mask would be refused (BAD_WILDCARDS), so the network is masked.
+  const std::uint32_t mask = ctx.home_prefix.mask();
+  unknown_home.match.add(OxmField::Ipv4Dst, Ipv4Address{ctx.home_prefix.network.value & mask}, Ipv4Address{mask});
   out.push_back(std::move(unknown_home));
 
   ofp::FlowMod egress_miss = flow(ctx, table::kEgress, priority::kMiss, cookie);
