@@ -27,6 +27,9 @@ void check_make_before_break(const Batch& b) {
       if (fm->command == ofp::FlowModCommand::Add) {
         CHECK(i < b.break_at);
         CHECK(!seen_barrier);
+      } else if (fm->command == ofp::FlowModCommand::DeleteStrict) {  // one flow of a group
+        CHECK(i >= b.break_at);
+        CHECK(fm->cookie_mask == Cookie::kExact);
       } else {
         CHECK(fm->command == ofp::FlowModCommand::Delete);
         CHECK(i >= b.break_at);
@@ -280,7 +283,7 @@ TEST_CASE("first contact with an unknown peer: probe, then answer the asker when
   }
 }
 
-TEST_CASE("migration A -> B -> C -> A keeps the session and is make-before-break") {
+TEST_CASE("migration A -> C -> B (onto the peer) -> A keeps the session and is make-before-break") {
   World w;
   w.all_up();
   w.attach(1, 1, 2);
@@ -569,6 +572,16 @@ TEST_CASE("an uplink that appears after the switch connected is picked up from p
   CHECK(w.engine.uplink_port(1) == 7u);
   w.check_consistent();
   CHECK(w.switches[1].count_cookie(local_cookie(w.vmn(1))) == 3);
+
+  // The uplink goes away again: its flows (uplink classify, egress to it) go with it.
+  st.reason = ofp::PortReason::Delete;
+  w.batch.clear();
+  w.engine.on_port_status(w.now, 1, st, w.batch);
+  w.deliver();
+  CHECK(!w.engine.uplink_port(1));
+  check_make_before_break(w.batch);
+  CHECK(w.switches[1].count_cookie(local_cookie(w.vmn(1))) == 2);
+  w.check_consistent();
 }
 
 TEST_CASE("snapshot and restore give an equal state, and a restored engine carries on") {

@@ -252,12 +252,34 @@ struct MobilityEngine::Impl {
     build_local_flows(context(st), want.params, flow_scratch);
     emit_adds(dp);
     if (installed != st.local.end()) {
-      // Same generation: same matches, so the adds above replaced the flows in place.
+      // Same generation: same matches, so the adds above replaced the flows in place, except
+      // the egress flow when the uplink went away: that one is removed on its own.
       if (installed->second.params.generation != want.params.generation)
         emit_delete(dp, cookie(FlowKind::Local, installed->second.params.generation, v.id));
+      else if (has_egress(installed->second) && !has_egress(want))
+        emit_delete_egress(dp, st, installed->second);
       installed->second = want;
     } else {
       st.local.emplace(v.id, want);
+    }
+  }
+
+  static bool has_egress(const InstalledLocal& l) { return l.gateway_mac && l.uplink; }
+
+  void emit_delete_egress(std::uint64_t dp, const SwitchState& st, const InstalledLocal& l) {
+    SwitchFlowContext ctx = context(st);
+    ctx.gateway_mac = l.gateway_mac;
+    ctx.uplink_port = l.uplink;
+    std::vector<ofp::FlowMod> flows;
+    build_local_flows(ctx, l.params, flows);
+    for (ofp::FlowMod& fm : flows) {
+      if (fm.table_id != config.first_table + table::kEgressSource) continue;
+      fm.command = ofp::FlowModCommand::DeleteStrict;
+      fm.cookie_mask = Cookie::kExact;
+      fm.instructions.clear();
+      Outgoing& o = deletes.emplace_back();
+      o.datapath_id = dp;
+      o.message.body.emplace<ofp::FlowMod>(std::move(fm));
     }
   }
 
