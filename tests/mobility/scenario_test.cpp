@@ -673,3 +673,24 @@ TEST_CASE("on_packet_in parses the frame") {
   w.engine.on_packet_in(w.now, 1, pi, w.batch);
   CHECK(w.batch.messages.empty());
 }
+
+namespace {
+/// A broken policy that hands out one fixed address without asking the pool.
+class FixedAddressPolicy : public MobilityPolicy {
+ public:
+  Expected<Ipv4Address, PoolError> choose_mobile_address(MacAddress, Ipv4Address, const Vmn*, AddressPool&,
+                                                         TimePoint) override {
+    return ip("172.16.1.10");
+  }
+};
+}  // namespace
+
+TEST_CASE("a policy that returns an address the pool did not give out is refused, not obeyed") {
+  World w(three_sites(), std::make_unique<FixedAddressPolicy>());
+  w.all_up();
+  const Batch& b = w.attach(1, 1, 2);
+  CHECK(has_event(b, Event::Kind::AddressConflict));
+  CHECK(b.messages.empty());
+  CHECK(w.engine.registry().size() == 0);
+  CHECK(w.engine.pool(1)->in_use_count() == 0);
+}

@@ -410,9 +410,11 @@ struct MobilityEngine::Impl {
       event(e);
       return;
     }
-    const Vmn* v = registry.add(mac, hoa, *moa, {dp, in_port}, now);
+    // A policy must hand out addresses through the pool; anything else (an address outside it,
+    // or one another VMN has) is refused rather than duplicated.
+    const Vmn* v = st.pool.in_use(*moa) ? registry.add(mac, hoa, *moa, {dp, in_port}, now) : nullptr;
     if (v == nullptr) {
-      // The policy chose an address that another VMN has: refuse rather than duplicate it.
+      if (st.pool.in_use(*moa) && registry.find_by_mobile_address(*moa) == nullptr) (void)st.pool.release(*moa, now);
       Event e = make_event(Event::Kind::AddressConflict);
       e.mac = mac;
       e.home_address = hoa;
@@ -466,7 +468,8 @@ struct MobilityEngine::Impl {
         return;
       }
       moa = *chosen;
-      if (const Vmn* holder = registry.find_by_mobile_address(moa); holder != nullptr && holder->id != v.id) {
+      if (const Vmn* holder = registry.find_by_mobile_address(moa);
+          (holder != nullptr && holder->id != v.id) || !target.pool.in_use(moa)) {
         Event e = make_event(Event::Kind::AddressConflict);
         e.mac = v.mac;
         e.mobile_address = moa;
