@@ -30,7 +30,12 @@ AddressPool::AddressPool(std::vector<AddressRange> ranges, Duration hold_time) :
       ranges_.push_back(r);
     }
   }
-  for (const AddressRange& r : ranges_) capacity_ += std::uint64_t{r.last.value} - r.first.value + 1;
+  std::uint64_t capacity = 0;
+  for (const AddressRange& r : ranges_) {
+    range_base_.push_back(capacity);
+    capacity += std::uint64_t{r.last.value} - r.first.value + 1;
+  }
+  state_.assign(static_cast<std::size_t>(capacity), State::Fresh);
   if (!ranges_.empty()) cursor_value_ = ranges_.front().first.value;
 }
 
@@ -48,12 +53,14 @@ AddressPool AddressPool::for_site(const SiteConfig& site, Duration hold_time) {
   return AddressPool(std::move(ranges), hold_time);
 }
 
-bool AddressPool::contains(Ipv4Address address) const {
+std::size_t AddressPool::slot(Ipv4Address address) const {
   auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
                              [](Ipv4Address a, const AddressRange& r) { return a < r.first; });
-  if (it == ranges_.begin()) return false;
+  if (it == ranges_.begin()) return kNoSlot;
   --it;
-  return address <= it->last;
+  if (address > it->last) return kNoSlot;
+  auto i = static_cast<std::size_t>(it - ranges_.begin());
+  return static_cast<std::size_t>(range_base_[i] + (address.value - it->first.value));
 }
 
 bool AddressPool::next_fresh(std::uint32_t& out) {
@@ -63,8 +70,10 @@ bool AddressPool::next_fresh(std::uint32_t& out) {
       if (++cursor_range_ < ranges_.size()) cursor_value_ = ranges_[cursor_range_].first.value;
       continue;
     }
-    auto candidate = static_cast<std::uint32_t>(cursor_value_++);
-    if (in_use_.contains(candidate) || held_set_.contains(candidate)) continue;
+    auto candidate = static_cast<std::uint32_t>(cursor_value_);
+    auto index = static_cast<std::size_t>(range_base_[cursor_range_] + (cursor_value_ - r.first.value));
+    ++cursor_value_;
+    if (state_[index] != State::Fresh) continue;  // reserved ahead of the cursor
     out = candidate;
     return true;
   }
@@ -73,7 +82,7 @@ bool AddressPool::next_fresh(std::uint32_t& out) {
 
 void AddressPool::expire(TimePoint now) {
   while (!held_.empty() && held_.front().until <= now) {
-    held_set_.erase(held_.front().address);
+    state_[slot(Ipv4Address{held_.front().address})] = State::Free;
     free_.push_back(held_.front().address);
     held_.pop_front();
   }
@@ -84,32 +93,37 @@ Expected<Ipv4Address, PoolError> AddressPool::allocate(TimePoint now) {
   if (available() == 0) return unexpected(PoolError::Exhausted);
   std::uint32_t a = 0;
   if (!next_fresh(a)) {
-    // Every address not in use and not held is behind the cursor, hence in the free list.
+    // Every address neither in use nor held is behind the cursor, hence in the free list.
     for (;;) {
       if (free_.empty()) return unexpected(PoolError::Exhausted);  // unreachable by the count
       a = free_.front();
       free_.pop_front();
-      if (!in_use_.contains(a) && !held_set_.contains(a)) break;
+      if (state_of(Ipv4Address{a}) == State::Free) break;
     }
   }
-  in_use_.insert(a);
+  state_[slot(Ipv4Address{a})] = State::InUse;
+  ++in_use_count_;
   return Ipv4Address{a};
 }
 
 Expected<void, PoolError> AddressPool::reserve(Ipv4Address address, TimePoint now) {
   expire(now);
-  if (!contains(address)) return unexpected(PoolError::OutsidePool);
-  if (in_use(address)) return unexpected(PoolError::InUse);
-  if (held(address)) return unexpected(PoolError::Held);
-  in_use_.insert(address.value);
+  std::size_t i = slot(address);
+  if (i == kNoSlot) return unexpected(PoolError::OutsidePool);
+  if (state_[i] == State::InUse) return unexpected(PoolError::InUse);
+  if (state_[i] == State::Held) return unexpected(PoolError::Held);
+  state_[i] = State::InUse;  // a stale free-list entry is skipped when it comes up
+  ++in_use_count_;
   return {};
 }
 
 Expected<void, PoolError> AddressPool::release(Ipv4Address address, TimePoint now) {
-  if (!contains(address)) return unexpected(PoolError::OutsidePool);
-  if (in_use_.erase(address.value) == 0) return unexpected(PoolError::NotAllocated);
+  std::size_t i = slot(address);
+  if (i == kNoSlot) return unexpected(PoolError::OutsidePool);
+  if (state_[i] != State::InUse) return unexpected(PoolError::NotAllocated);
+  state_[i] = State::Held;
+  --in_use_count_;
   held_.push_back({address.value, now + hold_time_});
-  held_set_.insert(address.value);
   expire(now);  // a zero hold time frees at once
   return {};
 }
@@ -117,19 +131,28 @@ Expected<void, PoolError> AddressPool::release(Ipv4Address address, TimePoint no
 nlohmann::json AddressPool::to_json(TimePoint now) const {
   using nlohmann::json;
   json ranges = json::array();
-  for (const AddressRange& r : ranges_) ranges.push_back({r.first.to_string(), r.last.to_string()});
-  std::vector<std::uint32_t> used(in_use_.begin(), in_use_.end());
-  std::sort(used.begin(), used.end());
   json in_use = json::array();
-  for (std::uint32_t a : used) in_use.push_back(Ipv4Address{a}.to_string());
+  for (std::size_t r = 0; r < ranges_.size(); ++r) {
+    ranges.push_back({ranges_[r].first.to_string(), ranges_[r].last.to_string()});
+    const std::uint64_t size = std::uint64_t{ranges_[r].last.value} - ranges_[r].first.value + 1;
+    for (std::uint64_t k = 0; k < size; ++k)
+      if (state_[static_cast<std::size_t>(range_base_[r] + k)] == State::InUse)
+        in_use.push_back(Ipv4Address{static_cast<std::uint32_t>(ranges_[r].first.value + k)}.to_string());
+  }
   json held = json::array();
   for (const HeldAddress& h : held_) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(h.until - now).count();
     held.push_back({{"address", Ipv4Address{h.address}.to_string()}, {"remaining_ms", std::max<std::int64_t>(left, 0)}});
   }
+  // The free list in order, each address once (later copies are stale entries).
   json free = json::array();
-  for (std::uint32_t a : free_)
-    if (!in_use_.contains(a) && !held_set_.contains(a)) free.push_back(Ipv4Address{a}.to_string());
+  std::vector<bool> listed(state_.size(), false);
+  for (std::uint32_t a : free_) {
+    std::size_t i = slot(Ipv4Address{a});
+    if (state_[i] != State::Free || listed[i]) continue;
+    listed[i] = true;
+    free.push_back(Ipv4Address{a}.to_string());
+  }
   json cursor = nullptr;
   if (cursor_range_ < ranges_.size() && cursor_value_ <= ranges_[cursor_range_].last.value)
     cursor = Ipv4Address{static_cast<std::uint32_t>(cursor_value_)}.to_string();
@@ -162,8 +185,11 @@ Expected<AddressPool, std::string> AddressPool::from_json(const nlohmann::json& 
   for (std::size_t i = 0; i < j["in_use"].size(); ++i) {
     auto a = addr(j["in_use"][i], "pool.in_use[" + std::to_string(i) + "]");
     if (!a) return unexpected(a.error());
-    if (!pool.contains(*a) || !pool.in_use_.insert(a->value).second)
+    std::size_t slot = pool.slot(*a);
+    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
       return unexpected("pool.in_use[" + std::to_string(i) + "]: outside the pool or repeated");
+    pool.state_[slot] = State::InUse;
+    ++pool.in_use_count_;
   }
   for (std::size_t i = 0; i < j["held"].size(); ++i) {
     const auto& h = j["held"][i];
@@ -173,14 +199,19 @@ Expected<AddressPool, std::string> AddressPool::from_json(const nlohmann::json& 
       return unexpected(path + ": needs address and remaining_ms");
     auto a = addr(h["address"], path + ".address");
     if (!a) return unexpected(a.error());
-    if (!pool.contains(*a) || pool.in_use(*a) || !pool.held_set_.insert(a->value).second)
+    std::size_t slot = pool.slot(*a);
+    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
       return unexpected(path + ": outside the pool, in use or repeated");
+    pool.state_[slot] = State::Held;
     pool.held_.push_back({a->value, now + std::chrono::milliseconds(h["remaining_ms"].get<std::int64_t>())});
   }
   for (std::size_t i = 0; i < j["free"].size(); ++i) {
     auto a = addr(j["free"][i], "pool.free[" + std::to_string(i) + "]");
     if (!a) return unexpected(a.error());
-    if (!pool.contains(*a)) return unexpected("pool.free[" + std::to_string(i) + "]: outside the pool");
+    std::size_t slot = pool.slot(*a);
+    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
+      return unexpected("pool.free[" + std::to_string(i) + "]: outside the pool, in use, held or repeated");
+    pool.state_[slot] = State::Free;
     pool.free_.push_back(a->value);
   }
   if (j.contains("next_fresh") && !j["next_fresh"].is_null()) {

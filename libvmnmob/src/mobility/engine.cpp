@@ -88,6 +88,14 @@ struct InstalledLocal {
   friend bool operator==(const InstalledLocal&, const InstalledLocal&) = default;
 };
 
+struct RemoteEntry {
+  /// How many VMNs attached to this switch have the VMN as correspondent; its remote flows are
+  /// wanted here exactly while this is positive (and it is attached elsewhere).
+  std::uint32_t refs = 0;
+  bool installed = false;
+  RemoteFlowParams params;
+};
+
 struct SwitchState {
   const SiteConfig* site = nullptr;
   AddressPool pool;
@@ -97,13 +105,21 @@ struct SwitchState {
   std::optional<MacAddress> gateway_mac;
   TimePoint last_gateway_probe{};
   std::uint32_t base_generation = 0;
-  /// For each VMN attached elsewhere: how many VMNs attached here have it as correspondent.
-  /// Its remote flows are wanted here exactly while the count is positive.
-  std::unordered_map<VmnId, std::uint32_t> remote_refs;
   // What this engine has sent to the switch since it connected.
   std::optional<InstalledBase> base;
   std::unordered_map<VmnId, InstalledLocal> local;
-  std::unordered_map<VmnId, RemoteFlowParams> remote;
+  /// Per VMN attached elsewhere that matters here: one lookup gives both the reason for its
+  /// remote flows and what was installed. An entry lives while either part is non-empty.
+  std::unordered_map<VmnId, RemoteEntry> remote;
+
+  void forget_installed() {
+    base.reset();
+    local.clear();
+    for (auto it = remote.begin(); it != remote.end();) {
+      it->second.installed = false;
+      it = it->second.refs == 0 ? remote.erase(it) : std::next(it);
+    }
+  }
 };
 
 struct PendingProbe {
@@ -285,29 +301,30 @@ struct MobilityEngine::Impl {
 
   void sync_remote(std::uint64_t dp, const Vmn& v) {
     auto it = switches.find(dp);
-    if (it == switches.end() || !it->second.connected) return;
-    SwitchState& st = it->second;
-    auto installed = st.remote.find(v.id);
-    auto ref = st.remote_refs.find(v.id);
-    bool wanted = v.location.datapath_id != dp && ref != st.remote_refs.end() && ref->second > 0;
+    if (it != switches.end()) sync_remote(dp, it->second, v);
+  }
+  void sync_remote(std::uint64_t dp, SwitchState& st, const Vmn& v) {
+    if (!st.connected) return;
+    auto entry = st.remote.find(v.id);
+    if (entry == st.remote.end()) return;  // neither wanted nor installed
+    RemoteEntry& e = entry->second;
+    const bool wanted = v.location.datapath_id != dp && e.refs > 0;
     if (!wanted) {
-      if (installed != st.remote.end()) {
-        emit_delete(dp, cookie(FlowKind::Remote, installed->second.generation, v.id));
-        st.remote.erase(installed);
+      if (e.installed) {
+        emit_delete(dp, cookie(FlowKind::Remote, e.params.generation, v.id));
+        e.installed = false;
       }
+      if (e.refs == 0) st.remote.erase(entry);
       return;
     }
     RemoteFlowParams want = remote_params(v);
-    if (installed != st.remote.end() && installed->second == want) return;
+    if (e.installed && e.params == want) return;
     build_remote_flows(context(st), want, flow_scratch);
     emit_adds(dp);
-    if (installed != st.remote.end()) {
-      if (installed->second.generation != want.generation)
-        emit_delete(dp, cookie(FlowKind::Remote, installed->second.generation, v.id));
-      installed->second = want;
-    } else {
-      st.remote.emplace(v.id, want);
-    }
+    if (e.installed && e.params.generation != want.generation)
+      emit_delete(dp, cookie(FlowKind::Remote, e.params.generation, v.id));
+    e.installed = true;
+    e.params = want;
   }
 
   void sync_all_local(std::uint64_t dp) {
@@ -317,16 +334,20 @@ struct MobilityEngine::Impl {
 
   void add_ref(std::uint64_t dp, VmnId peer) {
     auto it = switches.find(dp);
-    if (it != switches.end()) ++it->second.remote_refs[peer];
+    if (it != switches.end()) ++it->second.remote[peer].refs;
   }
   void drop_ref(std::uint64_t dp, VmnId peer) {
     auto it = switches.find(dp);
     if (it == switches.end()) return;
-    auto ref = it->second.remote_refs.find(peer);
-    if (ref != it->second.remote_refs.end() && --ref->second == 0) it->second.remote_refs.erase(ref);
+    auto e = it->second.remote.find(peer);
+    // The entry stays while its flows are installed; sync_remote removes both together.
+    if (e != it->second.remote.end() && e->second.refs > 0) --e->second.refs;
   }
   void rebuild_refs() {
-    for (auto& [dp, st] : switches) st.remote_refs.clear();
+    for (auto& [dp, st] : switches) {
+      for (auto& [id, e] : st.remote) e.refs = 0;
+      std::erase_if(st.remote, [](auto& e) { return !e.second.installed; });
+    }
     for (const Vmn& v : registry)
       for (VmnId p : v.correspondents) add_ref(v.location.datapath_id, p);
   }
@@ -685,9 +706,7 @@ void MobilityEngine::on_switch_up(TimePoint now, std::uint64_t datapath_id, std:
   st.port_names.clear();
   for (const ofp::Port& p : ports) st.port_names[p.port_no] = p.name;
   m.resolve_uplink(st);
-  st.base.reset();
-  st.local.clear();
-  st.remote.clear();
+  st.forget_installed();
   // Reconcile: OVS keeps flows across a disconnect in secure mode, so whatever of ours is on
   // the switch may be stale. Delete all of it (by the owner byte) before adding the current set.
   out.messages.push_back({datapath_id, wrap(delete_by_cookie(std::uint64_t{m.config.cookie_owner} << 56, Cookie::kOwnerMask))});
@@ -695,7 +714,11 @@ void MobilityEngine::on_switch_up(TimePoint now, std::uint64_t datapath_id, std:
   for (const Vmn& v : m.registry) {
     if (v.location.datapath_id == datapath_id) m.sync_local(datapath_id, v);
   }
-  for (const auto& [peer, count] : st.remote_refs) m.sync_remote(datapath_id, m.registry.at(peer));
+  std::vector<VmnId> peers;  // sync_remote may erase entries: not while iterating them
+  peers.reserve(st.remote.size());
+  for (const auto& [peer, e] : st.remote) peers.push_back(peer);
+  std::sort(peers.begin(), peers.end());  // deterministic message order
+  for (VmnId peer : peers) m.sync_remote(datapath_id, st, m.registry.at(peer));
   m.probe_gateway(datapath_id, st);
   Event e = make_event(Event::Kind::SwitchUp);
   e.to = {datapath_id, 0};
@@ -708,9 +731,7 @@ void MobilityEngine::on_switch_down(TimePoint now, std::uint64_t datapath_id, Ba
   m.begin(now, out);
   if (auto it = m.switches.find(datapath_id); it != m.switches.end()) {
     it->second.connected = false;
-    it->second.base.reset();
-    it->second.local.clear();
-    it->second.remote.clear();
+    it->second.forget_installed();
     Event e = make_event(Event::Kind::SwitchDown);
     e.from = {datapath_id, 0};
     m.event(e);
@@ -792,8 +813,9 @@ void MobilityEngine::on_flow_removed(TimePoint now, std::uint64_t datapath_id, c
         }
         break;
       case FlowKind::Remote:
-        if (auto r = st.remote.find(id); r != st.remote.end() && static_cast<std::uint16_t>(r->second.generation) == gen) {
-          build_remote_flows(ctx, r->second, m.flow_scratch);
+        if (auto r = st.remote.find(id); r != st.remote.end() && r->second.installed &&
+                                         static_cast<std::uint16_t>(r->second.params.generation) == gen) {
+          build_remote_flows(ctx, r->second.params, m.flow_scratch);
           restored = true;
         }
         break;
@@ -877,7 +899,8 @@ std::vector<ofp::FlowMod> MobilityEngine::installed_flows(std::uint64_t datapath
     c.gateway_mac = l.gateway_mac;
     build_local_flows(c, l.params, out);
   }
-  for (const auto& [id, r] : st.remote) build_remote_flows(ctx, r, out);
+  for (const auto& [id, r] : st.remote)
+    if (r.installed) build_remote_flows(ctx, r.params, out);
   return out;
 }
 

@@ -3,8 +3,9 @@
 // Addresses come from inclusive ranges. Each is in exactly one state: fresh (never handed
 // out), in use, held (released, waiting out the hold time) or free again. Allocation takes
 // fresh addresses first, in order, then expired ones in release order, so an address is
-// reused as late as possible. Every operation is amortised O(1): fresh addresses are a cursor
-// over the ranges, held ones a FIFO (the hold time is the same for all), free ones a FIFO.
+// reused as late as possible. Every operation is amortised O(1) (O(log r) for r ranges to find
+// an address's slot): one state byte per address, fresh addresses are a cursor over the
+// ranges, held ones a FIFO (the hold time is the same for all), free ones a FIFO.
 // Exhaustion is an error value, never a duplicate address.
 #pragma once
 
@@ -12,7 +13,6 @@
 #include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -48,13 +48,13 @@ class AddressPool {
   /// Moves addresses whose hold time has passed to the free list (allocate does this too).
   void expire(TimePoint now);
 
-  bool contains(Ipv4Address address) const;
-  bool in_use(Ipv4Address address) const { return in_use_.contains(address.value); }
-  bool held(Ipv4Address address) const { return held_set_.contains(address.value); }
-  std::uint64_t capacity() const { return capacity_; }
-  std::uint64_t in_use_count() const { return in_use_.size(); }
+  bool contains(Ipv4Address address) const { return slot(address) != kNoSlot; }
+  bool in_use(Ipv4Address address) const { return state_of(address) == State::InUse; }
+  bool held(Ipv4Address address) const { return state_of(address) == State::Held; }
+  std::uint64_t capacity() const { return state_.size(); }
+  std::uint64_t in_use_count() const { return in_use_count_; }
   std::uint64_t held_count() const { return held_.size(); }
-  std::uint64_t available() const { return capacity_ - in_use_.size() - held_.size(); }
+  std::uint64_t available() const { return capacity() - in_use_count_ - held_.size(); }
   const std::vector<AddressRange>& ranges() const { return ranges_; }
   Duration hold_time() const { return hold_time_; }
 
@@ -65,21 +65,29 @@ class AddressPool {
                                                       TimePoint now);
 
  private:
+  enum class State : std::uint8_t { Fresh, InUse, Held, Free };
   struct HeldAddress {
     std::uint32_t address;
     TimePoint until;
   };
+  static constexpr std::size_t kNoSlot = ~std::size_t{0};
+  /// Index of the address's state byte, or kNoSlot outside the pool.
+  std::size_t slot(Ipv4Address address) const;
+  State state_of(Ipv4Address address) const {
+    std::size_t i = slot(address);
+    return i == kNoSlot ? State::Fresh : state_[i];
+  }
   /// Next fresh address, skipping any that were reserved ahead of the cursor.
   bool next_fresh(std::uint32_t& out);
 
   std::vector<AddressRange> ranges_;
-  std::uint64_t capacity_ = 0;
+  std::vector<std::uint64_t> range_base_;  // slot of ranges_[i].first
+  std::vector<State> state_;               // one per address
+  std::uint64_t in_use_count_ = 0;
   Duration hold_time_{};
   std::size_t cursor_range_ = 0;  // fresh addresses: ranges_[cursor_range_] from cursor_value_
   std::uint64_t cursor_value_ = 0;
-  std::unordered_set<std::uint32_t> in_use_;
   std::deque<HeldAddress> held_;
-  std::unordered_set<std::uint32_t> held_set_;
   std::deque<std::uint32_t> free_;  // may hold stale entries (reserved since); skipped on use
 };
 
