@@ -115,13 +115,19 @@ struct World {
   void advance(Duration d) { now += d; }
 
   /// Applies the batch to the fake switches (as a host that sends everything in order).
-  const Batch& deliver() {
-    for (const Outgoing& o : batch.messages) {
+  const Batch& deliver() { return deliver_range(0, batch.messages.size()); }
+  /// Only the part before the break (what a careful host sends before the barrier replies).
+  const Batch& deliver_before_break() { return deliver_range(0, batch.break_at); }
+  const Batch& deliver_after_break() { return deliver_range(batch.break_at, batch.messages.size()); }
+  const Batch& deliver_range(std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      const Outgoing& o = batch.messages[i];
       if (!up[o.datapath_id]) FAIL("message for a switch that is down: " << o.datapath_id);
       switches[o.datapath_id].apply(o.message);
     }
-    for (const SentFrame& f : packet_outs(batch))
-      if (f.port == kUplink && f.frame.op == arp_op::kRequest) router_neighbours[f.frame.sender_ip.value] = f.frame.sender_mac;
+    if (from == 0)
+      for (const SentFrame& f : packet_outs(batch))
+        if (f.port == kUplink && f.frame.op == arp_op::kRequest) router_neighbours[f.frame.sender_ip.value] = f.frame.sender_mac;
     return batch;
   }
 

@@ -71,10 +71,20 @@ TEST_CASE("randomised detections, pairings, migrations and flaps keep the switch
         }
         case 6: case 7:
           if (known && w.up[dp]) {
-            if (pick(2) == 0)
-              w.move(i, dp, port);
-            else
-              w.arp(dp, port, gratuitous(vmn_mac(i), hoa(i)));
+            // Make-before-break: after the adds alone, the moved VMN and its correspondents
+            // already reach each other; then the deletes.
+            w.batch.clear();
+            w.engine.on_arp(w.now, dp, port, pick(2) == 0 ? rarp(vmn_mac(i)) : gratuitous(vmn_mac(i), hoa(i)), w.batch);
+            w.deliver_before_break();
+            const Vmn& moved = w.vmn(i);
+            for (VmnId p : moved.correspondents) {
+              const Vmn& peer = w.engine.registry().at(p);
+              if (!w.up[peer.location.datapath_id] || !w.up[moved.location.datapath_id]) continue;
+              int j = static_cast<int>(peer.mac.to_u64() - 0x525400000000ull);
+              w.check_reaches(i, j);
+              w.check_reaches(j, i);
+            }
+            w.deliver_after_break();
           }
           break;
         case 8:

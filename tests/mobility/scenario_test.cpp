@@ -113,7 +113,7 @@ TEST_CASE("detection: ARP for the home gateway registers the VMN, installs trans
   }
   const ofp::FlowMod& deliver = flow_mod(b.messages[0]);
   CHECK(deliver.table_id == table::kEgress);
-  CHECK(deliver.priority == 400);
+  CHECK(deliver.priority == 300);
   CHECK(deliver.match.get_uint(ofp::OxmField::Ipv4Dst) == hoa(1).value);
   const ofp::FlowMod& ingress = flow_mod(b.messages[1]);
   CHECK(ingress.table_id == table::kIngress);
@@ -350,6 +350,31 @@ TEST_CASE("migration A -> C -> B (onto the peer) -> A keeps the session and is m
   w.check_reaches(1, 2);
   w.check_reaches(2, 1);
   CHECK(w.vmn(1).generation == 3);
+}
+
+TEST_CASE("make-before-break: the new path works before anything old is deleted") {
+  World w;
+  w.all_up();
+  w.attach(1, 1, 2);
+  w.attach(2, 2, 2);
+  w.attach(3, 3, 2);
+  w.ask(1, 2);
+  w.ask(3, 1);
+  for (auto [dp, port] : {std::pair<std::uint64_t, std::uint32_t>{3, 3}, {2, 4}, {1, 5}}) {
+    w.batch.clear();
+    w.engine.on_arp(w.now, dp, port, rarp(vmn_mac(1)), w.batch);
+    REQUIRE(w.batch.break_at < w.batch.messages.size());
+    w.deliver_before_break();
+    INFO("moved to dp " << dp << ": before the deletes");
+    w.check_reaches(2, 1);
+    w.check_reaches(3, 1);
+    w.check_reaches(1, 2);
+    w.check_reaches(1, 3);
+    w.deliver_after_break();
+    w.check_consistent();
+    w.check_reaches(2, 1);
+    w.check_reaches(1, 3);
+  }
 }
 
 TEST_CASE("both peers migrate, one after the other and back") {

@@ -8,8 +8,11 @@
 //     100  in_port=uplink                     -> goto T+2                   [base, once known]
 //       0  (table-miss)                       -> goto T+1                   [base]
 //  T+1 egress, by destination (packets from VM ports)
-//     400  ip, ipv4_dst=HoA(W)                -> eth_dst:=MAC(W), output port(W)   [local W]
+//     300  ip, ipv4_dst=HoA(W)                -> eth_dst:=MAC(W), output port(W)   [local W]
 //     300  ip, ipv4_dst=HoA(P)                -> ipv4_dst:=MoA(P), goto T+3        [remote P]
+//          (the same match and priority on purpose: when a VMN moves onto or off this switch,
+//          adding its new flow replaces the old one in place (OF 1.3 section 6.4), so the new
+//          path is live before the old cookie is deleted)
 //     200  ip, ipv4_dst=home prefix           -> drop (unknown VMN)               [base]
 //       0  (table-miss)                       -> drop, or goto T+3 when the policy
 //                                                translates non-VMN traffic        [base]
@@ -65,7 +68,7 @@ inline constexpr std::uint8_t kCount = 5;
 namespace priority {
 inline constexpr std::uint16_t kArp = 1000;
 inline constexpr std::uint16_t kUplink = 100;
-inline constexpr std::uint16_t kLocalDelivery = 400;
+inline constexpr std::uint16_t kLocalDelivery = 300;  // = kTranslate, see the layout
 inline constexpr std::uint16_t kTranslate = 300;
 inline constexpr std::uint16_t kUnknownHome = 200;
 inline constexpr std::uint16_t kMiss = 0;
