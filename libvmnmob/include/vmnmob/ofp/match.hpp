@@ -81,14 +81,20 @@ class OxmTlv {
   OxmField field() const { return static_cast<OxmField>(field_); }
   bool has_mask() const { return has_mask_; }
   /// Wire payload: value followed by mask when has_mask().
-  ByteSpan payload() const;
+  ByteSpan payload() const {
+    if (length_ <= kInline) return {inline_.data(), length_};
+    return {heap_.data(), heap_.size()};
+  }
   ByteSpan value() const;
   ByteSpan mask() const;  // empty when !has_mask()
   /// The value (or mask) as an unsigned integer; only for widths of at most 8 bytes.
   std::uint64_t value_uint() const;
   std::uint64_t mask_uint() const;
   /// OXM header as it appears on the wire (class, field, hasmask, length).
-  std::uint32_t header() const;
+  std::uint32_t header() const {
+    return (std::uint32_t{static_cast<std::uint16_t>(class_)} << 16) |
+           (std::uint32_t{field_} << 9) | (std::uint32_t{has_mask_} << 8) | std::uint32_t{length_};
+  }
 
   friend bool operator==(const OxmTlv& a, const OxmTlv& b);
 
@@ -131,16 +137,23 @@ struct Match {
   friend bool operator==(const Match&, const Match&) = default;
 };
 
-/// Checks what a switch would refuse with BAD_MATCH: wrong widths, masks on unmaskable fields,
-/// duplicate fields, value bits outside the mask (BAD_WILDCARDS) and missing prerequisites
-/// (e.g. ipv4_src without eth_type=0x0800), per spec 7.2.3.6.
+/// Checks what a switch would refuse with BAD_MATCH, stopping at the first problem:
+/// an unknown basic field (BAD_FIELD), a mask on an unmaskable field (BAD_MASK), a wrong width
+/// (BAD_LEN), value bits beyond the field's size, e.g. vlan_vid > 0x1fff (BAD_VALUE), value
+/// bits outside the mask (BAD_WILDCARDS, spec 7.2.3.5), a repeated field (DUP_FIELD) and a
+/// prerequisite that is missing, different or placed after the field (BAD_PREREQ, spec
+/// 7.2.3.6). The error's offset is the OXM's position in the encoded ofp_match. Fields of
+/// other classes (NXM, experimenter) are left to the switch.
 Status validate(const Match& match);
 
 /// Encodes the full ofp_match structure (type OFPMT_OXM, length, fields, padding to 8).
 void encode_match(const Match& match, ByteWriter& w);
-/// Decodes an ofp_match, consuming its padding. Unknown classes and fields are kept.
+/// Decodes an ofp_match, consuming its padding. Unknown classes and fields are kept. Errors
+/// are BAD_MATCH: BAD_TYPE for a type other than OFPMT_OXM, BAD_LEN for every length problem.
+/// Non-zero padding is accepted, as Open vSwitch does; it is not kept.
 Result<Match> decode_match(ByteReader& r);
-/// Decodes a single OXM TLV (used by set_field).
+/// Decodes a single OXM TLV (used by set_field). Lengths are checked against the field table
+/// for known basic fields; the TLV is not validate()d.
 Result<OxmTlv> decode_oxm(ByteReader& r);
 void encode_oxm(const OxmTlv& tlv, ByteWriter& w);
 
