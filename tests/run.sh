@@ -67,7 +67,10 @@ if last_ok; then
 else
   skip "ctest (all labels)" "build failed"
 fi
-stage "build (ASan+UBSan)" configure_and_build build/asan -DVMNMOB_SANITIZE=ON -DVMNMOB_BUILD_BENCHMARKS=OFF
+# GCC 12 reports -Wmaybe-uninitialized false positives inside std::variant moves once ASan
+# instruments the code; the -Werror release build above still enforces that warning.
+stage "build (ASan+UBSan)" configure_and_build build/asan -DVMNMOB_SANITIZE=ON -DVMNMOB_BUILD_BENCHMARKS=OFF \
+  -DCMAKE_CXX_FLAGS=-Wno-error=maybe-uninitialized
 if last_ok; then
   stage "ctest unit+fuzz (ASan+UBSan)" ctest --test-dir build/asan -L 'unit|fuzz' --timeout 600
 else
