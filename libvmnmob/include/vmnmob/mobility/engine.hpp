@@ -6,10 +6,12 @@
 // scenario is a deterministic test.
 //
 // Output is a Batch, filled in send order:
-//   1. flow-mods that add the new state (on every switch involved),
-//   2. packet-outs (ARP replies, the gratuitous ARP for a new MoA, probes),
+//   1. flow-mods that add the new state (on every switch involved; at switch-up preceded by
+//      the reconcile delete of all this engine's flows on that switch),
+//   2. packet-outs (ARP replies, the announce of a new MoA to the site gateway, probes),
 //   3. one BARRIER_REQUEST per switch that got flow-mods in 1, if deletions follow,
-//   4. from Batch::break_at: flow-mods that delete the old state, by exact cookie.
+//   4. from Batch::break_at: flow-mods that delete the old state, by exact cookie (or, for a
+//      single flow that must go while its group stays, DELETE_STRICT).
 // Sending the batch in order on each switch's connection gives make-before-break per switch;
 // a host that waits for every BarrierReply of a batch before sending messages[break_at..]
 // gets it across switches too (a correspondent's switch has the new MoA before the old
