@@ -7,7 +7,18 @@ WriteQueue::PushResult WriteQueue::push(const ofp::Message& msg, Lane lane, std:
   std::size_t limit = lane == Lane::Urgent ? urgent_limit_ : limit_;
   std::size_t before = buf.size();
   if (before >= limit) return PushResult::Full;
-  if (!ofp::encode(msg, buf)) {
+  // msg.version differs from 4 only for a HELLO_FAILED answer to an older peer: encode as
+  // 1.3 and patch the version byte; OFPT_ERROR's layout is the same in every version
+  // (spec 6.3.1 asks for the error in a version the peer understands).
+  bool encoded = false;
+  if (msg.version == ofp::kVersion || std::holds_alternative<ofp::Hello>(msg.body)) {
+    encoded = ofp::encode(msg, buf).has_value();
+  } else {
+    ofp::Message as_13 = msg;
+    as_13.version = ofp::kVersion;
+    encoded = ofp::encode(as_13, buf).has_value();
+  }
+  if (!encoded) {
     buf.resize(before);
     return PushResult::EncodeFailed;
   }
@@ -16,8 +27,6 @@ WriteQueue::PushResult WriteQueue::push(const ofp::Message& msg, Lane lane, std:
     buf.resize(before);
     return PushResult::Full;
   }
-  // msg.version differs from 4 only for a HELLO_FAILED answer to an older peer; the header's
-  // version byte is the only difference (spec 6.3.1).
   buf[before] = std::byte{msg.version};
   if (bytes != nullptr) *bytes = buf.size() - before;
   return PushResult::Queued;
