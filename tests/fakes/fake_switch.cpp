@@ -109,6 +109,14 @@ bool FakeSwitch::pump(Timeout timeout) {
     auto frame = framer_.next();
     if (!frame || !*frame) break;
     auto msg = ofp::decode(**frame);
+    if (!msg && (**frame)[0] != std::byte{ofp::kVersion}) {
+      // The controller answers an old peer's HELLO with OFPT_ERROR in the peer's version;
+      // the layout is the same, so decode it as 1.3 and keep the version it came with.
+      ByteVector copy((**frame).begin(), (**frame).end());
+      copy[0] = std::byte{ofp::kVersion};
+      msg = ofp::decode(copy);
+      if (msg) msg->version = std::to_integer<std::uint8_t>((**frame)[0]);
+    }
     if (!msg) continue;
     // The frame is reused by the next read: own what borrows it.
     if (auto* out = std::get_if<ofp::PacketOut>(&msg->body)) out->data.own();

@@ -255,10 +255,20 @@ SendResult Connection::send(const ofp::Message& msg) {
     copy.xid = session_.allocate_xid();
     return send_here(copy, WriteQueue::Lane::Bulk);
   }
-  // Another thread: encode here, append on the strand.
+  // Another thread: encode here, append on the strand. Bytes posted but not yet queued count
+  // against the same limit, so a fast producer cannot grow the io_context's handler queue
+  // without bound either.
+  std::uint64_t backlog = posted_bytes_.load(std::memory_order_relaxed) +
+                          counters_.queue_depth.load(std::memory_order_relaxed);
+  if (backlog >= queue_.limit()) {
+    counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    return unexpected(SendError::QueueFull);
+  }
   auto encoded = ofp::encode(msg);
   if (!encoded) return unexpected(SendError::EncodeFailed);
+  posted_bytes_.fetch_add(encoded->size(), std::memory_order_relaxed);
   asio::post(strand_, [self = shared_from_this(), bytes = std::move(*encoded)]() mutable {
+    self->posted_bytes_.fetch_sub(bytes.size(), std::memory_order_relaxed);
     if (self->closed_) return;
     if (bytes.size() >= ofp::kHeaderLength && bytes[4] == std::byte{0} && bytes[5] == std::byte{0} &&
         bytes[6] == std::byte{0} && bytes[7] == std::byte{0}) {

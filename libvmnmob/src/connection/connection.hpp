@@ -136,6 +136,7 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   std::atomic<bool> up_{false};
   std::atomic<bool> down_reported_{false};
   std::atomic<DatapathId> datapath_id_{0};
+  std::atomic<std::uint64_t> posted_bytes_{0};  // sent from other threads, not yet queued
   mutable std::mutex info_mutex_;  // features_ and ports_, read from any thread
   ofp::FeaturesReply features_;
   std::vector<ofp::Port> ports_;
