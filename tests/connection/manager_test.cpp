@@ -297,6 +297,7 @@ TEST_CASE("manager: a handshake that stalls times out and never counts as up", "
   REQUIRE(failed);
   CHECK(failed->reason == DisconnectReason::HandshakeTimeout);
   CHECK(h.observer.count(Kind::Up) == 0);
+  for (int i = 0; i < 100 && h.manager->connection_count() != 0; ++i) std::this_thread::sleep_for(5ms);
   CHECK(h.manager->connection_count() == 0);
 }
 
