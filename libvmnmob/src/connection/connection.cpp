@@ -25,6 +25,8 @@ namespace detail {
 
 namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
+// Per write_some call, as asio::transfer_all would allow.
+constexpr std::size_t kWriteSomeMax = 64 * 1024;
 // Spec 7.4.4: the data of an OFPT_ERROR holds at least 64 bytes of the failed request.
 constexpr std::size_t kErrorDataBytes = 64;
 
@@ -182,9 +184,8 @@ void Connection::dispatch(ofp::Message& msg) {
   if (const auto* role = std::get_if<ofp::RoleReply>(&msg.body)) {
     RoleChangeEvent event{self, role->role, role->generation_id};
     hub_->notify([&](SwitchObserver& o) { o.on_role_change(event); });
-    if (!requests_.on_message(msg)) {
-      // Unrequested ROLE_REPLY: already reported as a role change.
-    }
+    // Completes the ROLE_REQUEST it answers; an unrequested one was reported above.
+    (void)requests_.on_message(msg);
     return;
   }
   if (std::holds_alternative<ofp::ErrorMsg>(msg.body)) {
@@ -221,8 +222,7 @@ void Connection::go_up() {
 
 // ---- Writing ----
 
-void Connection::note_queued(std::size_t bytes) {
-  (void)bytes;
+void Connection::note_queued() {
   counters_.messages_out.fetch_add(1, std::memory_order_relaxed);
   std::uint64_t depth = queue_.depth();
   counters_.queue_depth.store(depth, std::memory_order_relaxed);
@@ -235,7 +235,7 @@ SendResult Connection::send_here(const ofp::Message& msg, WriteQueue::Lane lane)
   std::size_t bytes = 0;
   switch (queue_.push(msg, lane, &bytes)) {
     case WriteQueue::PushResult::Queued:
-      note_queued(bytes);
+      note_queued();
       schedule_flush();
       return {};
     case WriteQueue::PushResult::Full:
@@ -280,7 +280,7 @@ SendResult Connection::send(const ofp::Message& msg) {
       self->counters_.dropped.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    self->note_queued(bytes.size());
+    self->note_queued();
     self->flush();
   });
   return {};
@@ -321,10 +321,21 @@ void Connection::flush() {
   if (finished_ || (closed_ && !lingering_)) return;
   if (!queue_.ready()) return;
   auto buffers = queue_.begin_write();
-  write_started_ = Clock::now();
+  write_progress_at_ = Clock::now();
+  write_progress_bytes_ = 0;
   std::array<asio::const_buffer, 2> seq{asio::buffer(buffers[0].data(), buffers[0].size()),
                                         asio::buffer(buffers[1].data(), buffers[1].size())};
-  asio::async_write(socket_, seq,
+  // The completion condition runs after every partial write (on this strand): it records
+  // progress, so a switch that reads slowly but steadily is not mistaken for a stalled one.
+  auto progress = [self = shared_from_this()](const boost::system::error_code& ec,
+                                              std::size_t transferred) -> std::size_t {
+    if (transferred > self->write_progress_bytes_) {
+      self->write_progress_bytes_ = transferred;
+      self->write_progress_at_ = Clock::now();
+    }
+    return ec ? 0 : kWriteSomeMax;
+  };
+  asio::async_write(socket_, seq, progress,
                     asio::bind_executor(strand_, [self = shared_from_this()](
                                                      const boost::system::error_code& ec,
                                                      std::size_t n) { self->on_written(ec, n); }));
@@ -357,7 +368,7 @@ void Connection::arm_timer() {
   if (finished_) return;
   TimePoint at = std::min(session_.next_deadline(), requests_.next_deadline());
   if (queue_.in_flight())
-    at = std::min(at, write_started_ + hub_->options().write_stall_timeout);
+    at = std::min(at, write_progress_at_ + hub_->options().write_stall_timeout);
   if (at == TimePoint::max() || at >= timer_at_) return;
   timer_at_ = at;
   timer_.expires_at(at);
@@ -373,9 +384,13 @@ void Connection::on_timer(const boost::system::error_code& ec) {
   if (lingering_) return finish_close();  // the final write did not finish in time
   if (closed_) return;
   TimePoint now = Clock::now();
-  if (queue_.in_flight() && now - write_started_ >= hub_->options().write_stall_timeout)
+  if (queue_.in_flight() && now - write_progress_at_ >= hub_->options().write_stall_timeout)
     return close_with(DisconnectReason::SendQueueStalled,
-                      std::to_string(queue_.depth()) + " bytes not taken by the switch");
+                      std::to_string(queue_.depth()) + " bytes queued, none taken by the switch for " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             hub_->options().write_stall_timeout)
+                                             .count()) +
+                          " ms");
   apply(session_.on_tick(now));
   if (closed_) return;
   requests_.expire(now);
@@ -435,10 +450,9 @@ void Connection::finish_close() {
   socket_.close(ignored);
   timer_.cancel();
   hub_->forget(this);
-  bool was_up = down_reported_.load();
   if (on_closed_) {
     auto callback = std::move(on_closed_);
-    callback(was_up);
+    callback(down_reported_.load());
   }
 }
 

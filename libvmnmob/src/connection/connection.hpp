@@ -104,7 +104,7 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   void apply(Session::Actions actions);
   void go_up();
   SendResult send_here(const ofp::Message& msg, WriteQueue::Lane lane);
-  void note_queued(std::size_t bytes);
+  void note_queued();
   void flush();
   void schedule_flush();
   void on_written(const boost::system::error_code& ec, std::size_t n);
@@ -126,7 +126,8 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   Session session_;
   RequestTable requests_;
   WriteQueue queue_;
-  TimePoint write_started_{};
+  TimePoint write_progress_at_{};       // last time the in-flight batch advanced
+  std::size_t write_progress_bytes_ = 0;  // bytes of the in-flight batch written so far
   bool flush_scheduled_ = false;
   bool in_read_batch_ = false;
   bool closed_ = false;     // no more input is processed
