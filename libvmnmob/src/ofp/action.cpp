@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include <boost/endian/buffers.hpp>
 #include <boost/endian/conversion.hpp>
@@ -58,7 +59,11 @@ struct ExperimenterHeaderWire {  // ofp_action_experimenter_header, ofp_instruct
   TypeLengthWire header;
   Be32 experimenter;
 };
-struct SetFieldHeaderWire {  // ofp_action_set_field up to its OXM
+struct SetFieldHeaderWire {  // ofp_action_set_field up to its OXM's payload
+  TypeLengthWire header;
+  Be32 oxm_header;
+};
+struct UnknownHeaderWire {  // what is known of an action or instruction of unknown type
   TypeLengthWire header;
 };
 struct InstructionGotoTableWire {  // ofp_instruction_goto_table
@@ -88,7 +93,8 @@ static_assert(sizeof(ActionTtlWire) == 8);
 static_assert(sizeof(ActionEthertypeWire) == 8);
 static_assert(sizeof(ActionId32Wire) == 8);
 static_assert(sizeof(ExperimenterHeaderWire) == 8);
-static_assert(sizeof(SetFieldHeaderWire) == 4);
+static_assert(sizeof(SetFieldHeaderWire) == 8);
+static_assert(sizeof(UnknownHeaderWire) == 4);
 static_assert(sizeof(InstructionGotoTableWire) == 8);
 static_assert(sizeof(InstructionWriteMetadataWire) == 24);
 static_assert(sizeof(InstructionActionsWire) == 8);
@@ -103,11 +109,7 @@ W load(ByteSpan bytes) {
   return wire;
 }
 
-template <class W>
-void store(ByteWriter& w, const W& wire) {
-  static_assert(std::is_trivially_copyable_v<W>);
-  w.bytes(std::as_bytes(std::span<const W, 1>(&wire, 1)));
-}
+constexpr std::size_t padded(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 template <class Type>
 TypeLengthWire type_length(Type type, std::size_t len) {
@@ -115,13 +117,6 @@ TypeLengthWire type_length(Type type, std::size_t len) {
   h.type = static_cast<std::uint16_t>(type);
   h.len = static_cast<std::uint16_t>(len);
   return h;
-}
-
-// Variable-length parts: write the header with length 0, the body, zero padding to 8 bytes,
-// then patch the length (which includes the padding for actions and instructions).
-void finish_padded(ByteWriter& w, std::size_t start) {
-  w.pad_to(start, kAlign);
-  w.patch_u16(start + 2, static_cast<std::uint16_t>(w.size() - start));
 }
 
 ByteVector copy_bytes(ByteSpan s) { return ByteVector(s.begin(), s.end()); }
@@ -163,7 +158,8 @@ Result<Action> decode_experimenter_action(ByteSpan a, std::size_t) {
 
 // ofp_action_set_field (spec 7.2.5): one OXM without mask, then zero padding to 8 bytes.
 Result<Action> decode_set_field(ByteSpan a, std::size_t at) {
-  ByteReader body(a.subspan(sizeof(SetFieldHeaderWire)), at + sizeof(SetFieldHeaderWire));
+  constexpr std::size_t oxm_at = sizeof(TypeLengthWire);
+  ByteReader body(a.subspan(oxm_at), at + oxm_at);
   Result<OxmTlv> oxm = decode_oxm(body);
   if (!oxm) {
     CodecError e = std::move(oxm).error();
@@ -172,7 +168,7 @@ Result<Action> decode_set_field(ByteSpan a, std::size_t at) {
   }
   if (oxm->has_mask())
     return unexpected(make_error(
-        ErrorType::BadAction, BadActionCode::BadSetArgument, at + sizeof(SetFieldHeaderWire),
+        ErrorType::BadAction, BadActionCode::BadSetArgument, at + oxm_at,
         fmt::format("set_field: OXM 0x{:08x} has a mask; set-field carries a value only "
                     "(spec 7.2.5)",
                     oxm->header())));
@@ -331,128 +327,198 @@ Result<std::vector<Value>> decode_list(ByteReader& r, const Kind* (*find)(std::u
 }
 
 // ---- Encoders ----
+//
+// Encoding runs in two passes over a list: the wire length of every element, then one
+// resize of the output buffer and plain stores into it. FLOW_MOD encoding is on the hot path,
+// and this keeps it to a single buffer growth per list, with the padding already zero.
 
-struct ActionEncoder {
-  ByteWriter& w;
+// Fixed-size elements: the wire struct of each. Its size is the element's length.
+ActionGenericWire generic(ActionType type) {
+  ActionGenericWire wire{};
+  wire.header = type_length(type, sizeof wire);
+  return wire;
+}
+ActionTtlWire ttl(ActionType type, std::uint8_t value) {
+  ActionTtlWire wire{};
+  wire.header = type_length(type, sizeof wire);
+  wire.ttl = value;
+  return wire;
+}
+ActionEthertypeWire ethertype(ActionType type, std::uint16_t value) {
+  ActionEthertypeWire wire{};
+  wire.header = type_length(type, sizeof wire);
+  wire.ethertype = value;
+  return wire;
+}
+ActionId32Wire id32(ActionType type, std::uint32_t id) {
+  ActionId32Wire wire{};
+  wire.header = type_length(type, sizeof wire);
+  wire.id = id;
+  return wire;
+}
 
-  void generic(ActionType type) const {
-    ActionGenericWire wire{};
-    wire.header = type_length(type, sizeof wire);
-    store(w, wire);
-  }
-  void ttl(ActionType type, std::uint8_t ttl) const {
-    ActionTtlWire wire{};
-    wire.header = type_length(type, sizeof wire);
-    wire.ttl = ttl;
-    store(w, wire);
-  }
-  void ethertype(ActionType type, std::uint16_t ethertype) const {
-    ActionEthertypeWire wire{};
-    wire.header = type_length(type, sizeof wire);
-    wire.ethertype = ethertype;
-    store(w, wire);
-  }
-  void id32(ActionType type, std::uint32_t id) const {
-    ActionId32Wire wire{};
-    wire.header = type_length(type, sizeof wire);
-    wire.id = id;
-    store(w, wire);
-  }
+ActionOutputWire to_wire(const Output& a) {
+  ActionOutputWire wire{};
+  wire.header = type_length(ActionType::Output, sizeof wire);
+  wire.port = a.port;
+  wire.max_len = a.max_len;
+  return wire;
+}
+ActionGenericWire to_wire(const CopyTtlOut&) { return generic(ActionType::CopyTtlOut); }
+ActionGenericWire to_wire(const CopyTtlIn&) { return generic(ActionType::CopyTtlIn); }
+ActionTtlWire to_wire(const SetMplsTtl& a) { return ttl(ActionType::SetMplsTtl, a.ttl); }
+ActionGenericWire to_wire(const DecMplsTtl&) { return generic(ActionType::DecMplsTtl); }
+ActionEthertypeWire to_wire(const PushVlan& a) { return ethertype(ActionType::PushVlan, a.ethertype); }
+ActionGenericWire to_wire(const PopVlan&) { return generic(ActionType::PopVlan); }
+ActionEthertypeWire to_wire(const PushMpls& a) { return ethertype(ActionType::PushMpls, a.ethertype); }
+ActionEthertypeWire to_wire(const PopMpls& a) { return ethertype(ActionType::PopMpls, a.ethertype); }
+ActionId32Wire to_wire(const SetQueue& a) { return id32(ActionType::SetQueue, a.queue_id); }
+ActionId32Wire to_wire(const GroupAction& a) { return id32(ActionType::Group, a.group_id); }
+ActionTtlWire to_wire(const SetNwTtl& a) { return ttl(ActionType::SetNwTtl, a.ttl); }
+ActionGenericWire to_wire(const DecNwTtl&) { return generic(ActionType::DecNwTtl); }
+ActionEthertypeWire to_wire(const PushPbb& a) { return ethertype(ActionType::PushPbb, a.ethertype); }
+ActionGenericWire to_wire(const PopPbb&) { return generic(ActionType::PopPbb); }
 
-  void operator()(const Output& a) const {
-    ActionOutputWire wire{};
-    wire.header = type_length(ActionType::Output, sizeof wire);
-    wire.port = a.port;
-    wire.max_len = a.max_len;
-    store(w, wire);
+InstructionGotoTableWire to_wire(const GotoTable& i) {
+  InstructionGotoTableWire wire{};
+  wire.header = type_length(InstructionType::GotoTable, sizeof wire);
+  wire.table_id = i.table_id;
+  return wire;
+}
+InstructionWriteMetadataWire to_wire(const WriteMetadata& i) {
+  InstructionWriteMetadataWire wire{};
+  wire.header = type_length(InstructionType::WriteMetadata, sizeof wire);
+  wire.metadata = i.metadata;
+  wire.metadata_mask = i.mask;
+  return wire;
+}
+InstructionActionsWire to_wire(const ClearActions&) {
+  InstructionActionsWire wire{};
+  wire.header = type_length(InstructionType::ClearActions, sizeof wire);
+  return wire;
+}
+InstructionMeterWire to_wire(const MeterInstruction& i) {
+  InstructionMeterWire wire{};
+  wire.header = type_length(InstructionType::Meter, sizeof wire);
+  wire.meter_id = i.meter_id;
+  return wire;
+}
+
+// Variable-size elements: the fixed part, then a body, then zero padding to 8 bytes.
+SetFieldHeaderWire to_wire(const SetField& a) {
+  SetFieldHeaderWire wire{};
+  wire.header = type_length(ActionType::SetField, 0);
+  wire.oxm_header = a.field.header();
+  return wire;
+}
+ByteSpan body(const SetField& a) { return a.field.payload(); }
+ExperimenterHeaderWire to_wire(const ExperimenterAction& a) {
+  ExperimenterHeaderWire wire{};
+  wire.header = type_length(ActionType::Experimenter, 0);
+  wire.experimenter = a.experimenter;
+  return wire;
+}
+ByteSpan body(const ExperimenterAction& a) { return as_bytes(a.data); }
+UnknownHeaderWire to_wire(const UnknownAction& a) { return {type_length(a.type, 0)}; }
+ByteSpan body(const UnknownAction& a) { return as_bytes(a.body); }
+ExperimenterHeaderWire to_wire(const ExperimenterInstruction& i) {
+  ExperimenterHeaderWire wire{};
+  wire.header = type_length(InstructionType::Experimenter, 0);
+  wire.experimenter = i.experimenter;
+  return wire;
+}
+ByteSpan body(const ExperimenterInstruction& i) { return as_bytes(i.data); }
+UnknownHeaderWire to_wire(const UnknownInstruction& i) { return {type_length(i.type, 0)}; }
+ByteSpan body(const UnknownInstruction& i) { return as_bytes(i.body); }
+
+template <class T>
+concept PaddedWire = requires(const T& t) {
+  to_wire(t).header;
+  body(t);
+};
+template <class T>
+concept FixedWire = !PaddedWire<T> && requires(const T& t) { to_wire(t).header; };
+template <class T>
+concept ActionsWire = std::is_same_v<T, WriteActions> || std::is_same_v<T, ApplyActions>;
+
+std::size_t wire_length(const Action& a);
+std::size_t wire_length(const ActionList& actions) {
+  std::size_t total = 0;
+  for (const Action& a : actions) total += wire_length(a);
+  return total;
+}
+
+struct WireLength {
+  template <FixedWire T>
+  std::size_t operator()(const T& e) const {
+    return sizeof(to_wire(e));
   }
-  void operator()(const CopyTtlOut&) const { generic(ActionType::CopyTtlOut); }
-  void operator()(const CopyTtlIn&) const { generic(ActionType::CopyTtlIn); }
-  void operator()(const SetMplsTtl& a) const { ttl(ActionType::SetMplsTtl, a.ttl); }
-  void operator()(const DecMplsTtl&) const { generic(ActionType::DecMplsTtl); }
-  void operator()(const PushVlan& a) const { ethertype(ActionType::PushVlan, a.ethertype); }
-  void operator()(const PopVlan&) const { generic(ActionType::PopVlan); }
-  void operator()(const PushMpls& a) const { ethertype(ActionType::PushMpls, a.ethertype); }
-  void operator()(const PopMpls& a) const { ethertype(ActionType::PopMpls, a.ethertype); }
-  void operator()(const SetQueue& a) const { id32(ActionType::SetQueue, a.queue_id); }
-  void operator()(const GroupAction& a) const { id32(ActionType::Group, a.group_id); }
-  void operator()(const SetNwTtl& a) const { ttl(ActionType::SetNwTtl, a.ttl); }
-  void operator()(const DecNwTtl&) const { generic(ActionType::DecNwTtl); }
-  void operator()(const PushPbb& a) const { ethertype(ActionType::PushPbb, a.ethertype); }
-  void operator()(const PopPbb&) const { generic(ActionType::PopPbb); }
-  void operator()(const SetField& a) const {
-    const std::size_t start = w.size();
-    store(w, type_length(ActionType::SetField, 0));
-    encode_oxm(a.field, w);
-    finish_padded(w, start);
+  template <PaddedWire T>
+  std::size_t operator()(const T& e) const {
+    return padded(sizeof(to_wire(e)) + body(e).size());
   }
-  void operator()(const ExperimenterAction& a) const {
-    const std::size_t start = w.size();
-    ExperimenterHeaderWire wire{};
-    wire.header = type_length(ActionType::Experimenter, 0);
-    wire.experimenter = a.experimenter;
-    store(w, wire);
-    w.bytes(as_bytes(a.data));
-    finish_padded(w, start);
-  }
-  void operator()(const UnknownAction& a) const {
-    const std::size_t start = w.size();
-    store(w, type_length(a.type, 0));
-    w.bytes(as_bytes(a.body));
-    finish_padded(w, start);
+  template <ActionsWire T>
+  std::size_t operator()(const T& e) const {
+    return sizeof(InstructionActionsWire) + wire_length(e.actions);
   }
 };
 
-struct InstructionEncoder {
-  ByteWriter& w;
+std::size_t wire_length(const Action& a) { return std::visit(WireLength{}, a); }
 
-  void actions(InstructionType type, const ActionList& list) const {
-    const std::size_t start = w.size();
+// Stores elements into memory that is already sized and zeroed.
+struct WireStore {
+  std::byte* out;
+
+  template <class W>
+  void put(const W& wire) {
+    static_assert(std::is_trivially_copyable_v<W>);
+    std::memcpy(out, &wire, sizeof wire);
+    out += sizeof wire;
+  }
+
+  template <FixedWire T>
+  void operator()(const T& e) {
+    put(to_wire(e));
+  }
+  template <PaddedWire T>
+  void operator()(const T& e) {
+    auto wire = to_wire(e);
+    const ByteSpan bytes = body(e);
+    const std::size_t len = padded(sizeof wire + bytes.size());
+    wire.header.len = static_cast<std::uint16_t>(len);
+    std::memcpy(out, &wire, sizeof wire);
+    if (!bytes.empty()) std::memcpy(out + sizeof wire, bytes.data(), bytes.size());
+    out += len;  // the padding is already zero
+  }
+  template <ActionsWire T>
+  void operator()(const T& e) {
+    std::byte* const start = out;
+    out += sizeof(InstructionActionsWire);
+    for (const Action& a : e.actions) std::visit(*this, a);
+    // Each action is a multiple of 8 long, so the instruction needs no padding of its own.
     InstructionActionsWire wire{};
-    wire.header = type_length(type, 0);
-    store(w, wire);
-    encode_actions(list, w);
-    finish_padded(w, start);
-  }
-
-  void operator()(const GotoTable& i) const {
-    InstructionGotoTableWire wire{};
-    wire.header = type_length(InstructionType::GotoTable, sizeof wire);
-    wire.table_id = i.table_id;
-    store(w, wire);
-  }
-  void operator()(const WriteMetadata& i) const {
-    InstructionWriteMetadataWire wire{};
-    wire.header = type_length(InstructionType::WriteMetadata, sizeof wire);
-    wire.metadata = i.metadata;
-    wire.metadata_mask = i.mask;
-    store(w, wire);
-  }
-  void operator()(const WriteActions& i) const { actions(InstructionType::WriteActions, i.actions); }
-  void operator()(const ApplyActions& i) const { actions(InstructionType::ApplyActions, i.actions); }
-  void operator()(const ClearActions&) const { actions(InstructionType::ClearActions, {}); }
-  void operator()(const MeterInstruction& i) const {
-    InstructionMeterWire wire{};
-    wire.header = type_length(InstructionType::Meter, sizeof wire);
-    wire.meter_id = i.meter_id;
-    store(w, wire);
-  }
-  void operator()(const ExperimenterInstruction& i) const {
-    const std::size_t start = w.size();
-    ExperimenterHeaderWire wire{};
-    wire.header = type_length(InstructionType::Experimenter, 0);
-    wire.experimenter = i.experimenter;
-    store(w, wire);
-    w.bytes(as_bytes(i.data));
-    finish_padded(w, start);
-  }
-  void operator()(const UnknownInstruction& i) const {
-    const std::size_t start = w.size();
-    store(w, type_length(i.type, 0));
-    w.bytes(as_bytes(i.body));
-    finish_padded(w, start);
+    wire.header = type_length(std::is_same_v<T, WriteActions> ? InstructionType::WriteActions
+                                                               : InstructionType::ApplyActions,
+                              static_cast<std::size_t>(out - start));
+    std::memcpy(start, &wire, sizeof wire);
   }
 };
+
+// Appends n zero bytes and returns where they start.
+std::byte* grow(ByteWriter& w, std::size_t n) {
+  ByteVector& buffer = w.buffer();
+  const std::size_t at = buffer.size();
+  buffer.resize(at + n);
+  return buffer.data() + at;
+}
+
+template <class List>
+void encode_list(const List& list, ByteWriter& w) {
+  std::size_t total = 0;
+  for (const auto& e : list) total += std::visit(WireLength{}, e);
+  WireStore store{grow(w, total)};
+  for (const auto& e : list) std::visit(store, e);
+}
 
 }  // namespace
 
@@ -478,10 +544,7 @@ SetField set_field(OxmField f, Ipv4Address value) {
 
 // ---- Lists ----
 
-void encode_actions(const ActionList& actions, ByteWriter& w) {
-  const ActionEncoder encoder{w};
-  for (const Action& a : actions) std::visit(encoder, a);
-}
+void encode_actions(const ActionList& actions, ByteWriter& w) { encode_list(actions, w); }
 
 Result<ActionList> decode_actions(ByteReader& r) {
   return decode_list<Action, UnknownAction>(
@@ -490,8 +553,7 @@ Result<ActionList> decode_actions(ByteReader& r) {
 }
 
 void encode_instructions(const InstructionList& instructions, ByteWriter& w) {
-  const InstructionEncoder encoder{w};
-  for (const Instruction& i : instructions) std::visit(encoder, i);
+  encode_list(instructions, w);
 }
 
 Result<InstructionList> decode_instructions(ByteReader& r) {

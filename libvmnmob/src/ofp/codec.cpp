@@ -162,9 +162,12 @@ constexpr ElementRule kMeterConfigRule{"meter config", 0, sizeof(wire::MeterConf
 // ---------------------------------------------------------------------------------------------
 // Small shared pieces
 
+/// The spec's strings are NUL-terminated inside their field. A peer that fills the whole field
+/// gets its last byte dropped, as OVS does (ofputil_pull_ofp13_port uses ovs_strlcpy), so the
+/// value can be encoded again (found by the decode fuzzer).
 template <std::size_t N>
 std::string string_from(const std::array<char, N>& field) {
-  const auto end = std::find(field.begin(), field.end(), '\0');
+  const auto end = std::find(field.begin(), field.end() - 1, '\0');
   return std::string(field.begin(), end);
 }
 
@@ -1224,38 +1227,20 @@ Status encode_body(const MultipartReply& msg, ByteWriter& w) { return encode_mul
 // ---------------------------------------------------------------------------------------------
 // Encoding buffer sizing: one reservation per message on the hot path (FLOW_MOD, PACKET_OUT).
 
-std::size_t size_hint(const Match& match) {
-  std::size_t n = 4 + 7;  // type, length, worst-case padding
-  for (const OxmTlv& tlv : match.fields) n += 4 + tlv.payload().size();
-  return n;
-}
-std::size_t size_hint(const ActionList& actions) {
-  std::size_t n = 0;
-  for (const Action& action : actions) {
-    n += 16;  // ofp_action_output and the padded set_field of a 4-byte field
-    if (const auto* set = std::get_if<SetField>(&action)) n += set->field.payload().size();
-    else if (const auto* exp = std::get_if<ExperimenterAction>(&action)) n += exp->data.size();
-    else if (const auto* unknown = std::get_if<UnknownAction>(&action)) n += unknown->body.size();
-  }
-  return n;
-}
-std::size_t size_hint(const InstructionList& instructions) {
-  std::size_t n = 0;
-  for (const Instruction& instruction : instructions) {
-    n += 16;
-    if (const auto* apply = std::get_if<ApplyActions>(&instruction)) n += size_hint(apply->actions);
-    else if (const auto* write = std::get_if<WriteActions>(&instruction)) n += size_hint(write->actions);
-  }
-  return n;
-}
+// Counts elements without walking into them: an estimate is enough, and walking nested action
+// lists would cost more than the reallocation it might save.
+constexpr std::size_t kOxmEstimate = 12;         // header plus a 4- or 6-byte value, padded
+constexpr std::size_t kActionEstimate = 16;      // output, or set_field of an address
+constexpr std::size_t kInstructionEstimate = 72; // apply-actions with a few actions
+
 std::size_t size_hint(const MessageBody& body, const MessageSpec& spec) {
   std::size_t n = spec.shape.min_length;
   if (const auto* flow_mod = std::get_if<FlowMod>(&body))
-    n += size_hint(flow_mod->match) + size_hint(flow_mod->instructions);
+    n += kOxmEstimate * flow_mod->match.fields.size() + kInstructionEstimate * flow_mod->instructions.size();
   else if (const auto* packet_out = std::get_if<PacketOut>(&body))
-    n += size_hint(packet_out->actions) + packet_out->data.size();
+    n += kActionEstimate * packet_out->actions.size() + packet_out->data.size();
   else if (const auto* packet_in = std::get_if<PacketIn>(&body))
-    n += size_hint(packet_in->match) + packet_in->data.size();
+    n += kOxmEstimate * packet_in->match.fields.size() + packet_in->data.size();
   return n;
 }
 
@@ -1337,31 +1322,29 @@ Result<Message> decode(ByteSpan wire) {
                                               "spoken after HELLO",
                                               message_type_name(static_cast<MessageType>(h.type)),
                                               h.version)));
+  const MessageSpec* spec = find_message(h.type);
+  const bool known = spec != nullptr && spec->decode != nullptr;
+  if (known) {
+    if (Status s = check_shape(spec->shape, wire.size(), 0, spec->name); !s)
+      return unexpected(std::move(s).error());
+  }
 
-  Message msg;
-  msg.version = h.version;
-  msg.xid = h.xid;
+  // Decoded in place in the result (one return of it below), so the body is never moved.
+  Result<Message> result{Message{h.version, h.xid, {}}};
+  Message& msg = *result;
   ByteReader r(wire);
   r.skip(kHeaderSize);
-
-  const MessageSpec* spec = find_message(h.type);
-  if (spec == nullptr || spec->decode == nullptr) {
+  if (!known) {
     msg.body = UnknownMessage{h.type, copy_rest(r)};
-    return msg;
-  }
-  if (Status s = check_shape(spec->shape, wire.size(), 0, spec->name); !s) return unexpected(std::move(s).error());
-  Status s = spec->decode(r, msg.body);
-  if (s) s = check_consumed(r, spec->name);
-  if (!s) {
+  } else if (Status s = spec->decode(r, msg.body); !s || !(s = check_consumed(r, spec->name))) {
     // Before 1.3 a HELLO body was undefined and to be ignored (1.0 5.5.1, 1.2 A.5.1), so the
     // peer's version is still known even if its body is not made of hello elements.
-    if (hello && h.version < kVersion) {
+    if (hello && h.version < kVersion)
       msg.body = Hello{};
-      return msg;
-    }
-    return unexpected(std::move(s).error());
+    else
+      result = unexpected(std::move(s).error());
   }
-  return msg;
+  return result;
 }
 
 Status encode(const Message& msg, ByteVector& out) { return encode_into(msg, out); }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include <boost/endian/conversion.hpp>
 #include <fmt/format.h>
 
 namespace vmnmob::ofp {
@@ -207,11 +208,6 @@ OxmTlv::OxmTlv(OxmField field, ByteSpan value, ByteSpan mask)
   if (mask_len != 0) std::memcpy(out + value_len, mask.data(), mask_len);
 }
 
-ByteSpan OxmTlv::payload() const {
-  if (length_ <= kInline) return {inline_.data(), length_};
-  return {heap_.data(), heap_.size()};
-}
-
 // With a mask the payload is value then mask of equal length (spec 7.2.3.5); an odd length
 // (possible only for unknown fields) leaves the extra byte with the mask.
 ByteSpan OxmTlv::value() const {
@@ -226,11 +222,6 @@ ByteSpan OxmTlv::mask() const {
 
 std::uint64_t OxmTlv::value_uint() const { return fold_uint(value()); }
 std::uint64_t OxmTlv::mask_uint() const { return fold_uint(mask()); }
-
-std::uint32_t OxmTlv::header() const {
-  return (std::uint32_t{static_cast<std::uint16_t>(class_)} << 16) | (std::uint32_t{field_} << 9) |
-         (std::uint32_t{has_mask_} << 8) | std::uint32_t{length_};
-}
 
 bool operator==(const OxmTlv& a, const OxmTlv& b) {
   if (a.class_ != b.class_ || a.field_ != b.field_ || a.has_mask_ != b.has_mask_ ||
@@ -359,23 +350,58 @@ Status validate(const Match& match) {
 
 // ---- encode / decode ----
 
-void encode_oxm(const OxmTlv& tlv, ByteWriter& w) {
-  w.u32(tlv.header());
-  w.bytes(tlv.payload());
+namespace {
+
+// Appends n zero bytes and returns where they start: the match is sized once and written
+// with one memcpy per part, since FLOW_MOD encoding is on the hot path.
+std::byte* grow(ByteWriter& w, std::size_t n) {
+  ByteVector& buffer = w.buffer();
+  const std::size_t at = buffer.size();
+  buffer.resize(at + n);
+  return buffer.data() + at;
 }
+
+template <class T>
+std::byte* put_big(std::byte* out, T v) {
+  v = boost::endian::native_to_big(v);
+  std::memcpy(out, &v, sizeof v);
+  return out + sizeof v;
+}
+
+std::byte* put_oxm(std::byte* out, const OxmTlv& tlv) {
+  out = put_big(out, tlv.header());
+  const ByteSpan payload = tlv.payload();
+  if (!payload.empty()) std::memcpy(out, payload.data(), payload.size());
+  return out + payload.size();
+}
+
+}  // namespace
+
+void encode_oxm(const OxmTlv& tlv, ByteWriter& w) { put_oxm(grow(w, encoded_size(tlv)), tlv); }
 
 void encode_match(const Match& match, ByteWriter& w) {
-  const std::size_t start = w.size();
-  w.u16(kMatchTypeOxm);
-  w.u16(0);  // length, patched below
-  for (const OxmTlv& tlv : match.fields) encode_oxm(tlv, w);
-  // The length covers header and OXMs but not the padding (spec 7.2.2). A match longer than
-  // 64 KiB cannot be expressed; the message codec rejects such messages by their total length.
-  w.patch_u16(start + 2, static_cast<std::uint16_t>(w.size() - start));
-  w.pad_to(start, 8);
+  std::size_t length = kMatchHeaderLength;
+  for (const OxmTlv& tlv : match.fields) length += encoded_size(tlv);
+  // The length covers header and OXMs but not the padding, which the zeroed tail of the
+  // buffer provides (spec 7.2.2). A match longer than 64 KiB cannot be expressed; the message
+  // codec rejects such messages by their total length.
+  std::byte* out = grow(w, (length + 7) / 8 * 8);
+  out = put_big(out, kMatchTypeOxm);
+  out = put_big(out, static_cast<std::uint16_t>(length));
+  for (const OxmTlv& tlv : match.fields) out = put_oxm(out, tlv);
 }
 
-Result<OxmTlv> decode_oxm(ByteReader& r) {
+namespace {
+
+struct OxmHeader {
+  std::uint16_t cls;
+  std::uint8_t field;
+  bool has_mask;
+  ByteSpan payload;
+};
+
+// Reads one OXM and checks its length; the payload stays a view into the reader's bytes.
+Result<OxmHeader> read_oxm(ByteReader& r) {
   const std::size_t at = r.offset();
   if (r.remaining() < kOxmHeaderLength)
     return unexpected(bad_match(BadMatchCode::BadLen, at,
@@ -408,7 +434,15 @@ Result<OxmTlv> decode_oxm(ByteReader& r) {
                                 fmt::format("{}: length {} cannot hold the experimenter id",
                                             describe_oxm(cls, field), length)));
   }
-  return OxmTlv(static_cast<OxmClass>(cls), field, has_mask, r.take(length));
+  return OxmHeader{cls, field, has_mask, r.take(length)};
+}
+
+}  // namespace
+
+Result<OxmTlv> decode_oxm(ByteReader& r) {
+  Result<OxmHeader> h = read_oxm(r);
+  if (!h) return unexpected(std::move(h).error());
+  return OxmTlv(static_cast<OxmClass>(h->cls), h->field, h->has_mask, h->payload);
 }
 
 Result<Match> decode_match(ByteReader& r) {
@@ -442,9 +476,9 @@ Result<Match> decode_match(ByteReader& r) {
   // Every OXM takes at least 5 bytes and basic ones mostly 6 to 12; this avoids regrowth.
   if (!oxms.empty()) match.fields.reserve(oxms.remaining() / 8 + 1);
   while (!oxms.empty()) {
-    Result<OxmTlv> tlv = decode_oxm(oxms);
-    if (!tlv) return unexpected(std::move(tlv).error());
-    match.fields.push_back(std::move(*tlv));
+    Result<OxmHeader> h = read_oxm(oxms);
+    if (!h) return unexpected(std::move(h).error());
+    match.fields.emplace_back(static_cast<OxmClass>(h->cls), h->field, h->has_mask, h->payload);
   }
   return match;
 }

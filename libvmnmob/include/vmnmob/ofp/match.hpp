@@ -81,14 +81,20 @@ class OxmTlv {
   OxmField field() const { return static_cast<OxmField>(field_); }
   bool has_mask() const { return has_mask_; }
   /// Wire payload: value followed by mask when has_mask().
-  ByteSpan payload() const;
+  ByteSpan payload() const {
+    if (length_ <= kInline) return {inline_.data(), length_};
+    return {heap_.data(), heap_.size()};
+  }
   ByteSpan value() const;
   ByteSpan mask() const;  // empty when !has_mask()
   /// The value (or mask) as an unsigned integer; only for widths of at most 8 bytes.
   std::uint64_t value_uint() const;
   std::uint64_t mask_uint() const;
   /// OXM header as it appears on the wire (class, field, hasmask, length).
-  std::uint32_t header() const;
+  std::uint32_t header() const {
+    return (std::uint32_t{static_cast<std::uint16_t>(class_)} << 16) |
+           (std::uint32_t{field_} << 9) | (std::uint32_t{has_mask_} << 8) | std::uint32_t{length_};
+  }
 
   friend bool operator==(const OxmTlv& a, const OxmTlv& b);
 
