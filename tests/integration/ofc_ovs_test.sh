@@ -23,6 +23,20 @@ if [[ $(id -u) != 0 ]]; then
   exit 77
 fi
 
+# Run everything (OVS, probe) in a network namespace of our own: a netdev-datapath
+# ovs-vswitchd creates a tap named "ovs-netdev", so two sandboxes in one namespace (tests
+# running at the same time on one host) collide. The loopback of the namespace carries the
+# OpenFlow connection.
+if [[ -z "${OFC_IT_INNER:-}" ]]; then
+  netns="ofcit$$"
+  ip netns add "$netns" || { echo "FAIL: cannot create netns $netns" >&2; exit 1; }
+  trap 'ip netns del "$netns" 2>/dev/null || true' EXIT
+  rc=0
+  OFC_IT_INNER=1 ip netns exec "$netns" bash "${BASH_SOURCE[0]}" "$@" || rc=$?
+  exit "$rc"
+fi
+ip link set lo up
+
 fail() {
   echo "FAIL [$scenario]: $*" >&2
   for f in "$work"/out*; do [[ -e "$f" ]] && { echo "--- $f" >&2; cat "$f" >&2; }; done
