@@ -230,10 +230,9 @@ void Connection::note_queued() {
     counters_.queue_high_water.store(depth, std::memory_order_relaxed);
 }
 
-SendResult Connection::send_here(const ofp::Message& msg, WriteQueue::Lane lane) {
+SendResult Connection::send_here(const ofp::Message& msg, WriteQueue::Lane lane, std::uint32_t xid) {
   if (closed_) return unexpected(SendError::NotConnected);
-  std::size_t bytes = 0;
-  switch (queue_.push(msg, lane, &bytes)) {
+  switch (queue_.push(msg, lane, nullptr, xid)) {
     case WriteQueue::PushResult::Queued:
       note_queued();
       schedule_flush();
@@ -249,12 +248,8 @@ SendResult Connection::send_here(const ofp::Message& msg, WriteQueue::Lane lane)
 
 SendResult Connection::send(const ofp::Message& msg) {
   if (!up_.load(std::memory_order_acquire)) return unexpected(SendError::NotConnected);
-  if (strand_.running_in_this_thread()) {
-    if (msg.xid != 0) return send_here(msg, WriteQueue::Lane::Bulk);
-    ofp::Message copy = msg;  // callers on the hot path set their own xid
-    copy.xid = session_.allocate_xid();
-    return send_here(copy, WriteQueue::Lane::Bulk);
-  }
+  if (strand_.running_in_this_thread())
+    return send_here(msg, WriteQueue::Lane::Bulk, msg.xid == 0 ? session_.allocate_xid() : 0);
   // Another thread: encode here, append on the strand. Bytes posted but not yet queued count
   // against the same limit, so a fast producer cannot grow the io_context's handler queue
   // without bound either.
@@ -288,6 +283,7 @@ SendResult Connection::send(const ofp::Message& msg) {
 
 void Connection::request(ofp::MessageBody body, Duration timeout, ReplyHandler handler) {
   auto reply_type = reply_type_for(body);
+  timeout = std::min<Duration>(timeout, std::chrono::hours(24));  // now + timeout must not overflow
   asio::dispatch(strand_, [self = shared_from_this(), body = std::move(body), timeout,
                            handler = std::move(handler), reply_type]() mutable {
     auto fail = [&](RequestError::Kind kind, std::string detail) {

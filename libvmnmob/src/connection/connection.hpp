@@ -103,7 +103,8 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   void dispatch(ofp::Message& msg);
   void apply(Session::Actions actions);
   void go_up();
-  SendResult send_here(const ofp::Message& msg, WriteQueue::Lane lane);
+  /// Queues on this strand; a non-zero `xid` replaces msg.xid on the wire.
+  SendResult send_here(const ofp::Message& msg, WriteQueue::Lane lane, std::uint32_t xid = 0);
   void note_queued();
   void flush();
   void schedule_flush();

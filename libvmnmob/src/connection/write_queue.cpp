@@ -1,8 +1,13 @@
 #include "vmnmob/connection/write_queue.hpp"
 
+#include <cstring>
+
+#include <boost/endian/conversion.hpp>
+
 namespace vmnmob::connection {
 
-WriteQueue::PushResult WriteQueue::push(const ofp::Message& msg, Lane lane, std::size_t* bytes) {
+WriteQueue::PushResult WriteQueue::push(const ofp::Message& msg, Lane lane, std::size_t* bytes,
+                                        std::uint32_t xid) {
   ByteVector& buf = lane == Lane::Urgent ? urgent_ : bulk_;
   std::size_t limit = lane == Lane::Urgent ? urgent_limit_ : limit_;
   std::size_t before = buf.size();
@@ -28,6 +33,10 @@ WriteQueue::PushResult WriteQueue::push(const ofp::Message& msg, Lane lane, std:
     return PushResult::Full;
   }
   buf[before] = std::byte{msg.version};
+  if (xid != 0) {
+    std::uint32_t big = boost::endian::native_to_big(xid);
+    std::memcpy(buf.data() + before + 4, &big, sizeof big);  // ofp_header.xid (spec 7.1)
+  }
   if (bytes != nullptr) *bytes = buf.size() - before;
   return PushResult::Queued;
 }

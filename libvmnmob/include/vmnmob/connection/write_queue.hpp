@@ -31,8 +31,10 @@ class WriteQueue {
       : limit_(limit), urgent_limit_(urgent_limit) {}
 
   /// Encodes `msg` straight into the pending buffer of `lane`. On Full or EncodeFailed the
-  /// queue is unchanged. `bytes` receives the encoded size when queued.
-  PushResult push(const ofp::Message& msg, Lane lane, std::size_t* bytes = nullptr);
+  /// queue is unchanged. `bytes` receives the encoded size when queued. A non-zero `xid`
+  /// replaces msg.xid in the encoded header (saves copying a message only to number it).
+  PushResult push(const ofp::Message& msg, Lane lane, std::size_t* bytes = nullptr,
+                  std::uint32_t xid = 0);
   /// Appends already encoded bytes (one or more whole messages).
   PushResult push_encoded(ByteSpan encoded, Lane lane);
 
