@@ -59,8 +59,6 @@ struct ManagerOptions {
   Duration write_stall_timeout = std::chrono::seconds(15);
   /// Longest message accepted from a switch (at most 65535, the length field's range).
   std::size_t max_message_size = 0xffff;
-  /// Timeout of requests that do not give one (Switch::request always does).
-  Duration request_timeout = std::chrono::seconds(10);
 };
 
 namespace detail {
