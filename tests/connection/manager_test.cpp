@@ -642,3 +642,41 @@ TEST_CASE("manager: stop reports every switch down with Shutdown", "[manager]") 
   CHECK(a->wait_closed());
   CHECK(b->wait_closed());
 }
+
+TEST_CASE("manager: random garbage from many switches never disturbs a well-behaved one",
+          "[manager]") {
+  Harness h;
+  auto good = h.up_switch(0xb00);
+  std::uint32_t seed = 12345;
+  auto next = [&seed] {
+    seed = seed * 1103515245u + 12345u;  // a fixed LCG: the same bytes every run
+    return static_cast<std::uint8_t>(seed >> 16);
+  };
+  for (std::uint64_t i = 0; i < 16; ++i) {
+    auto bad = FakeSwitch::connect(h.port);
+    REQUIRE(bad);
+    if (i % 2 == 0) REQUIRE(bad->handshake(0xb10 + i));  // half of them after the handshake
+    ByteVector garbage(64 + i * 97);
+    for (auto& b : garbage) b = std::byte{next()};
+    // A plausible header first, so the body reaches the decoder rather than only the framer.
+    garbage[0] = std::byte{ofp::kVersion};
+    garbage[1] = std::byte{static_cast<std::uint8_t>(i % 30)};
+    garbage[2] = std::byte{0};
+    garbage[3] = std::byte{static_cast<std::uint8_t>(std::min<std::size_t>(garbage.size(), 255))};
+    bad->send_raw(garbage);
+    bad->send_in_pieces(garbage, 13, 100us);
+    bad->close();
+  }
+  good->send(make_packet_in(3, frame_bytes(40, 0)));
+  CHECK(h.observer.wait_for(Kind::PacketIn, by_dpid(0xb00)));
+  auto handle = h.find(0xb00);
+  REQUIRE(handle);
+  auto future = std::async(std::launch::async, [&] { return call(*handle, ofp::BarrierRequest{}); });
+  auto request = good->expect(ofp::MessageType::BarrierRequest);
+  REQUIRE(request);
+  good->send(ofp::BarrierReply{}, request->xid);
+  CHECK(future.get().has_value());
+  for (int i = 0; i < 200 && h.manager->connection_count() != 1; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(h.manager->connection_count() == 1);
+  CHECK(h.manager->datapath_ids() == std::vector<DatapathId>{0xb00});
+}
