@@ -12,11 +12,14 @@ build=${VMNMOB_FUZZ_BUILD_DIR:-$root/build/fuzz}
 jobs=${JOBS:-2}
 targets=(decode framer)
 
+mkdir -p "$build"
 if [[ ! -f "$build/build.ninja" ]]; then
   CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DVMNMOB_BUILD_FUZZERS=ON \
-    -DVMNMOB_BUILD_BENCHMARKS=OFF -DVMNMOB_WERROR=ON >/dev/null
+    -DVMNMOB_BUILD_BENCHMARKS=OFF -DVMNMOB_WERROR=ON >"$build/configure.log" 2>&1 ||
+    { cat "$build/configure.log" >&2; exit 1; }
 fi
-ninja -C "$build" -j"$jobs" vmnmob_fuzz_seeds "${targets[@]/#/fuzz_}" >/dev/null
+ninja -C "$build" -j"$jobs" vmnmob_fuzz_seeds "${targets[@]/#/fuzz_}" >"$build/build.log" 2>&1 ||
+  { tail -n 50 "$build/build.log" >&2; exit 1; }
 
 seeds=$build/fuzz-seeds
 rm -rf "$seeds"

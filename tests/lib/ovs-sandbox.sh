@@ -6,6 +6,7 @@
 #   ovs_sandbox_add_bridge NAME [DPID]  # datapath_type=netdev bridge, optional 16-hex-digit dpid
 #   ovs_sandbox_netns NAME            # create a network namespace, removed at exit
 #   ovs_sandbox_veth A B [NETNS]      # veth pair A<->B, B moved into NETNS if given, removed at exit
+#   ovs_sandbox_exec CMD...           # run CMD where ovs-vswitchd runs (see isolated mode)
 #   ovs_sandbox_on_exit "COMMAND"     # extra cleanup, run before the daemons stop (LIFO)
 #   ovs_sandbox_stop                  # idempotent; also runs from the EXIT trap
 #
@@ -14,13 +15,28 @@
 # `ovs-ofctl BRIDGE` and `ovs-appctl` talk to the sandbox. Bridges use the userspace datapath
 # (datapath_type=netdev), so no kernel module is needed.
 #
-# Bridges, internal ports and veths live in the host network namespace (their names are
-# global): pick names that other tests running at the same time do not use, e.g. with
-# `ovs_sandbox_name br` which returns a short unique name.
+# Shared mode (the default) runs one sandbox at a time per machine: the userspace datapath of every ovs-vswitchd opens a tap
+# device named "ovs-netdev" in the host network namespace, so a second instance fails to
+# create its bridges ("creating tap device failed: Device or resource busy"). Starting a
+# sandbox therefore takes an exclusive lock (flock on $OVS_SANDBOX_LOCK_FILE, default
+# /tmp/vmnmob-ovs-sandbox.lock), waiting up to $OVS_SANDBOX_LOCK_TIMEOUT seconds (default 900)
+# for other tests; stopping releases it. Background processes a test starts inherit the lock's
+# file descriptor: stop them (by pid) before exiting, or start them with ovs_sandbox_without_lock.
+#
+# Isolated mode (OVS_SANDBOX_ISOLATED=1 before ovs_sandbox_start) needs no lock: ovs-vswitchd
+# runs in a network namespace of its own ($OVS_SANDBOX_NS), so its taps cannot collide with
+# anything. Bridge ports must then live in that namespace too (ovs_sandbox_veth puts its first
+# end there), and TCP between a controller and the switch happens on that namespace's
+# loopback: run the controller or `ovs-ofctl tcp:...` with `ovs_sandbox_exec CMD...`.
+# ovs-vsctl and `ovs-ofctl BRIDGE` use unix sockets and work from anywhere.
+#
+# In shared mode bridges, internal ports and veths live in the host network namespace (their
+# names are global): pick names that other tests do not use, e.g. with `ovs_sandbox_name br`, which
+# returns a short name unique to this run.
 #
 # Cleanup runs from an EXIT trap (INT/TERM/HUP exit through it), also after failures under
 # `set -e`. If the caller already had an EXIT trap, it is kept and runs after ours.
-# Processes are stopped by the pids in their pidfiles only; nothing is killed by name.
+# Processes are stopped by the pids recorded at start only; nothing is killed by name.
 
 if [[ -n "${OVS_SANDBOX_LIB_LOADED:-}" ]]; then
   return 0
@@ -28,6 +44,8 @@ fi
 OVS_SANDBOX_LIB_LOADED=1
 
 OVS_SANDBOX_DIR=""
+OVS_SANDBOX_LOCK_FD=""
+OVS_SANDBOX_NS=""
 OVS_SANDBOX_OVSDB_PID=""
 OVS_SANDBOX_VSWITCHD_PID=""
 OVS_SANDBOX_BRIDGES=()
@@ -100,6 +118,31 @@ ovs_sandbox_start() {
   fi
 
   ovs_sandbox_install_trap
+  if [[ "${OVS_SANDBOX_ISOLATED:-0}" == 1 ]]; then
+    OVS_SANDBOX_NS="ovssb-${OVS_SANDBOX_TAG:-$$}"
+    OVS_SANDBOX_NS=${OVS_SANDBOX_NS:0:30}
+    ip netns add "$OVS_SANDBOX_NS" || { OVS_SANDBOX_NS=""; ovs_sandbox_log "cannot create netns"; return 1; }
+    OVS_SANDBOX_NETNS+=("$OVS_SANDBOX_NS")
+    ip -n "$OVS_SANDBOX_NS" link set lo up
+    export OVS_SANDBOX_NS
+  elif [[ -z "$OVS_SANDBOX_LOCK_FD" ]]; then
+    local lock=${OVS_SANDBOX_LOCK_FILE:-/tmp/vmnmob-ovs-sandbox.lock}
+    local wait=${OVS_SANDBOX_LOCK_TIMEOUT:-900}
+    exec {OVS_SANDBOX_LOCK_FD}>>"$lock" || { ovs_sandbox_log "cannot open $lock"; return 1; }
+    if ! flock -n "$OVS_SANDBOX_LOCK_FD"; then
+      ovs_sandbox_log "waiting up to ${wait}s for another OVS sandbox to finish ($lock)"
+      if ! flock -w "$wait" "$OVS_SANDBOX_LOCK_FD"; then
+        ovs_sandbox_log "another OVS sandbox still holds $lock"
+        exec {OVS_SANDBOX_LOCK_FD}>&-
+        OVS_SANDBOX_LOCK_FD=""
+        return 1
+      fi
+    fi
+  fi
+  if [[ -z "$OVS_SANDBOX_NS" ]] && ip link show ovs-netdev >/dev/null 2>&1; then
+    ovs_sandbox_log "warning: a tap 'ovs-netdev' exists: another Open vSwitch with a userspace" \
+      "datapath runs outside this lock; creating bridges will fail until it stops"
+  fi
   # Unix socket paths are limited to ~107 bytes: keep the directory short.
   OVS_SANDBOX_DIR=$(mktemp -d /tmp/ovs-sb.XXXXXX)
   export OVS_SANDBOX_DIR
@@ -112,7 +155,7 @@ ovs_sandbox_start() {
 
   ovsdb-tool create "$OVS_DBDIR/conf.db" "$schema" || { ovs_sandbox_log "ovsdb-tool create failed"; return 1; }
 
-  ovsdb-server -vconsole:err "$OVS_DBDIR/conf.db" \
+  ovs_sandbox_without_lock ovsdb-server -vconsole:err "$OVS_DBDIR/conf.db" \
     --remote="punix:$OVS_SANDBOX_DB_SOCK" \
     --remote=db:Open_vSwitch,Open_vSwitch,manager_options \
     --pidfile="$OVS_RUNDIR/ovsdb-server.pid" \
@@ -123,7 +166,7 @@ ovs_sandbox_start() {
   OVS_SANDBOX_OVSDB_PID=$(cat "$OVS_RUNDIR/ovsdb-server.pid")
   ovs-vsctl --db="unix:$OVS_SANDBOX_DB_SOCK" --no-wait init || { ovs_sandbox_log "ovs-vsctl init failed"; return 1; }
 
-  ovs-vswitchd -vconsole:err "unix:$OVS_SANDBOX_DB_SOCK" \
+  ovs_sandbox_without_lock ovs_sandbox_exec ovs-vswitchd -vconsole:err "unix:$OVS_SANDBOX_DB_SOCK" \
     --pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" \
     --unixctl="$OVS_RUNDIR/ovs-vswitchd.ctl" \
     --log-file="$OVS_LOGDIR/ovs-vswitchd.log" \
@@ -154,8 +197,14 @@ ovs_sandbox_add_bridge() {
   if [[ -n "$dpid" ]]; then
     args+=(other-config:datapath-id="$dpid")
   fi
-  ovs_sandbox_vsctl "${args[@]}" || return 1
   OVS_SANDBOX_BRIDGES+=("$br")
+  ovs_sandbox_vsctl "${args[@]}" || return 1
+  # ovs-vsctl only warns when ovs-vswitchd fails to create the datapath: check it is there.
+  if ! ovs_sandbox_wait_for "ovs-ofctl -O OpenFlow13 show '$br'" 30; then
+    ovs_sandbox_log "bridge $br did not come up:"
+    grep -E '\|(ERR|WARN)\|' "$OVS_LOGDIR/ovs-vswitchd.log" | tail -n 5 >&2
+    return 1
+  fi
 }
 
 ovs_sandbox_netns() {
@@ -171,6 +220,21 @@ ovs_sandbox_veth() {
   local a=$1 b=$2 ns=${3:-}
   ip link add "$a" type veth peer name "$b" || return 1
   OVS_SANDBOX_LINKS+=("$a")
+  if [[ -n "$OVS_SANDBOX_NS" ]]; then
+    # The switch's end goes where ovs-vswitchd runs (it is removed with that namespace).
+    ip link set "$a" netns "$OVS_SANDBOX_NS" || return 1
+    if [[ -z "$ns" ]]; then
+      ip link set "$b" up
+      command -v ethtool >/dev/null 2>&1 && { ethtool -K "$b" tx off >/dev/null 2>&1 || true; }
+    else
+      ip link set "$b" netns "$ns" || return 1
+      ip -n "$ns" link set "$b" up
+      ip netns exec "$ns" ethtool -K "$b" tx off >/dev/null 2>&1 || true
+    fi
+    ip -n "$OVS_SANDBOX_NS" link set "$a" up
+    ip netns exec "$OVS_SANDBOX_NS" ethtool -K "$a" tx off >/dev/null 2>&1 || true
+    return 0
+  fi
   if [[ -n "$ns" ]]; then
     ip link set "$b" netns "$ns" || return 1
     ip -n "$ns" link set "$b" up
@@ -184,6 +248,24 @@ ovs_sandbox_veth() {
   ip link set "$a" up
   command -v ethtool >/dev/null 2>&1 && { ethtool -K "$a" tx off >/dev/null 2>&1 || true; }
   return 0
+}
+
+# Runs a command without the lock's file descriptor (for daemons that outlive this shell).
+ovs_sandbox_without_lock() {
+  if [[ -n "$OVS_SANDBOX_LOCK_FD" ]]; then
+    "$@" {OVS_SANDBOX_LOCK_FD}>&-
+  else
+    "$@"
+  fi
+}
+
+# Runs a command where ovs-vswitchd runs: its namespace in isolated mode, else right here.
+ovs_sandbox_exec() {
+  if [[ -n "$OVS_SANDBOX_NS" ]]; then
+    ip netns exec "$OVS_SANDBOX_NS" "$@"
+  else
+    "$@"
+  fi
 }
 
 ovs_sandbox_on_exit() {
@@ -249,18 +331,22 @@ ovs_sandbox_stop() {
 
   # Internal ports of a netdev bridge are taps owned by ovs-vswitchd and vanish with it;
   # delete any that a killed daemon left behind.
-  for br in "${OVS_SANDBOX_BRIDGES[@]}"; do
-    ip link del "$br" >/dev/null 2>&1 || true
-  done
+  if [[ -z "$OVS_SANDBOX_NS" ]]; then
+    for br in "${OVS_SANDBOX_BRIDGES[@]}"; do
+      ip link del "$br" >/dev/null 2>&1 || true
+    done
+  fi
   OVS_SANDBOX_BRIDGES=()
   for link in "${OVS_SANDBOX_LINKS[@]}"; do
     ip link del "$link" >/dev/null 2>&1 || true
+    [[ -n "$OVS_SANDBOX_NS" ]] && { ip -n "$OVS_SANDBOX_NS" link del "$link" >/dev/null 2>&1 || true; }
   done
   OVS_SANDBOX_LINKS=()
   for ns in "${OVS_SANDBOX_NETNS[@]}"; do
     ip netns del "$ns" >/dev/null 2>&1 || true
   done
   OVS_SANDBOX_NETNS=()
+  OVS_SANDBOX_NS=""
 
   if [[ -n "$OVS_SANDBOX_DIR" ]]; then
     if [[ "${OVS_SANDBOX_KEEP_LOGS:-}" != "" && -d "$OVS_SANDBOX_DIR/log" ]]; then
@@ -273,6 +359,10 @@ ovs_sandbox_stop() {
   fi
   OVS_SANDBOX_OVSDB_PID=""
   OVS_SANDBOX_VSWITCHD_PID=""
+  if [[ -n "$OVS_SANDBOX_LOCK_FD" ]]; then
+    exec {OVS_SANDBOX_LOCK_FD}>&-
+    OVS_SANDBOX_LOCK_FD=""
+  fi
   unset OVS_RUNDIR OVS_DBDIR OVS_LOGDIR OVS_SYSCONFDIR OVS_SANDBOX_DB_SOCK
   return 0
 }

@@ -337,3 +337,30 @@ TEST_CASE("Empty lists decode to nothing") {
   CHECK(decode_i({})->empty());
   CHECK(encode(ActionList{}).empty());
 }
+
+TEST_CASE("Truncated and mutated instruction lists fail cleanly or round trip") {
+  const ByteVector wire = encode(every_instruction());
+  for (std::size_t n = 1; n < wire.size(); ++n) {
+    ByteVector cut(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(n));
+    auto r = decode_i(cut, 64);
+    if (n % 8 != 0) {
+      REQUIRE_FALSE(r.has_value());
+    }
+    if (!r) {
+      CHECK(r.error().offset >= 64);
+      CHECK(r.error().offset < 64 + wire.size());
+    }
+  }
+  std::uint32_t seed = 99;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (int round = 0; round < 3000; ++round) {
+    ByteVector mutated = wire;
+    mutated[next() % mutated.size()] = static_cast<std::byte>(next() >> 16);
+    auto r = decode_i(mutated);
+    if (!r) continue;
+    const ByteVector again = encode(*r);
+    auto r2 = decode_i(again);
+    REQUIRE(r2.has_value());
+    CHECK(*r2 == *r);
+  }
+}

@@ -219,3 +219,20 @@ TEST_CASE("framer: compaction keeps memory bounded over a long stream") {
   REQUIRE(lowest != nullptr);
   CHECK(static_cast<std::size_t>(highest - lowest) <= 8192);
 }
+
+TEST_CASE("framer: next() between prepare() and commit() keeps the prepared space valid") {
+  // The pattern of an asynchronous reader: space is prepared, messages already buffered are
+  // handled, and only then does the read complete into the prepared space.
+  const Stream s = sample_stream(6);
+  Framer f;
+  f.feed(as_bytes(s.messages[0]));
+  std::span<std::byte> space = f.prepare(s.messages[1].size());
+  std::vector<ByteVector> got = drain(f);
+  REQUIRE(got.size() == 1);
+  CHECK(f.buffered() == 0);
+  std::memcpy(space.data(), s.messages[1].data(), s.messages[1].size());
+  f.commit(s.messages[1].size());
+  got = drain(f);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0] == s.messages[1]);
+}

@@ -121,43 +121,52 @@ TypeLengthWire type_length(Type type, std::size_t len) {
 
 ByteVector copy_bytes(ByteSpan s) { return ByteVector(s.begin(), s.end()); }
 
-// ---- Action decoders; each gets the whole action, length already checked ----
+// ---- Action decoders ----
+//
+// Each gets the whole action, its length already checked, and appends the value to `out`
+// (appending in place spares a Result<Action> temporary per action).
 
-using ActionDecoder = Result<Action> (*)(ByteSpan action, std::size_t at);
+using ActionDecoder = Status (*)(ByteSpan action, std::size_t at, ActionList& out);
 
 template <class T>
-Result<Action> decode_generic(ByteSpan, std::size_t) {
-  return Action{T{}};
+Status decode_generic(ByteSpan, std::size_t, ActionList& out) {
+  out.emplace_back(T{});
+  return {};
 }
 
-Result<Action> decode_output(ByteSpan a, std::size_t) {
+Status decode_output(ByteSpan a, std::size_t, ActionList& out) {
   const auto wire = load<ActionOutputWire>(a);
-  return Action{Output{wire.port.value(), wire.max_len.value()}};
+  out.emplace_back(Output{wire.port.value(), wire.max_len.value()});
+  return {};
 }
 
 template <class T>
-Result<Action> decode_ttl(ByteSpan a, std::size_t) {
-  return Action{T{load<ActionTtlWire>(a).ttl.value()}};
+Status decode_ttl(ByteSpan a, std::size_t, ActionList& out) {
+  out.emplace_back(T{load<ActionTtlWire>(a).ttl.value()});
+  return {};
 }
 
 template <class T>
-Result<Action> decode_ethertype(ByteSpan a, std::size_t) {
-  return Action{T{load<ActionEthertypeWire>(a).ethertype.value()}};
+Status decode_ethertype(ByteSpan a, std::size_t, ActionList& out) {
+  out.emplace_back(T{load<ActionEthertypeWire>(a).ethertype.value()});
+  return {};
 }
 
 template <class T>
-Result<Action> decode_id32(ByteSpan a, std::size_t) {
-  return Action{T{load<ActionId32Wire>(a).id.value()}};
+Status decode_id32(ByteSpan a, std::size_t, ActionList& out) {
+  out.emplace_back(T{load<ActionId32Wire>(a).id.value()});
+  return {};
 }
 
-Result<Action> decode_experimenter_action(ByteSpan a, std::size_t) {
+Status decode_experimenter_action(ByteSpan a, std::size_t, ActionList& out) {
   const auto wire = load<ExperimenterHeaderWire>(a);
-  return Action{ExperimenterAction{wire.experimenter.value(),
-                                   copy_bytes(a.subspan(sizeof(ExperimenterHeaderWire)))}};
+  out.emplace_back(ExperimenterAction{wire.experimenter.value(),
+                                      copy_bytes(a.subspan(sizeof(ExperimenterHeaderWire)))});
+  return {};
 }
 
 // ofp_action_set_field (spec 7.2.5): one OXM without mask, then zero padding to 8 bytes.
-Result<Action> decode_set_field(ByteSpan a, std::size_t at) {
+Status decode_set_field(ByteSpan a, std::size_t at, ActionList& out) {
   constexpr std::size_t oxm_at = sizeof(TypeLengthWire);
   ByteReader body(a.subspan(oxm_at), at + oxm_at);
   Result<OxmTlv> oxm = decode_oxm(body);
@@ -180,7 +189,8 @@ Result<Action> decode_set_field(ByteSpan a, std::size_t at) {
                                              "OXM; padding must be under 8",
                                              a.size(), body.remaining(),
                                              oxm->payload().size() + 4)));
-  return Action{SetField{std::move(*oxm)}};
+  out.emplace_back(SetField{std::move(*oxm)});
+  return {};
 }
 
 struct ActionKind {
@@ -218,35 +228,43 @@ const ActionKind* find_action_kind(std::uint16_t type) {
 
 // ---- Instruction decoders ----
 
-using InstructionDecoder = Result<Instruction> (*)(ByteSpan instruction, std::size_t at);
+using InstructionDecoder = Status (*)(ByteSpan instruction, std::size_t at, InstructionList& out);
 
-Result<Instruction> decode_goto_table(ByteSpan i, std::size_t) {
-  return Instruction{GotoTable{load<InstructionGotoTableWire>(i).table_id.value()}};
+Status decode_goto_table(ByteSpan i, std::size_t, InstructionList& out) {
+  out.emplace_back(GotoTable{load<InstructionGotoTableWire>(i).table_id.value()});
+  return {};
 }
 
-Result<Instruction> decode_write_metadata(ByteSpan i, std::size_t) {
+Status decode_write_metadata(ByteSpan i, std::size_t, InstructionList& out) {
   const auto wire = load<InstructionWriteMetadataWire>(i);
-  return Instruction{WriteMetadata{wire.metadata.value(), wire.metadata_mask.value()}};
+  out.emplace_back(WriteMetadata{wire.metadata.value(), wire.metadata_mask.value()});
+  return {};
 }
 
 template <class T>
-Result<Instruction> decode_actions_instruction(ByteSpan i, std::size_t at) {
+Status decode_actions_instruction(ByteSpan i, std::size_t at, InstructionList& out) {
   ByteReader body(i.subspan(sizeof(InstructionActionsWire)), at + sizeof(InstructionActionsWire));
   Result<ActionList> actions = decode_actions(body);
   if (!actions) return unexpected(std::move(actions).error());
-  return Instruction{T{std::move(*actions)}};
+  out.emplace_back(T{std::move(*actions)});
+  return {};
 }
 
-Result<Instruction> decode_clear_actions(ByteSpan, std::size_t) { return Instruction{ClearActions{}}; }
-
-Result<Instruction> decode_meter(ByteSpan i, std::size_t) {
-  return Instruction{MeterInstruction{load<InstructionMeterWire>(i).meter_id.value()}};
+Status decode_clear_actions(ByteSpan, std::size_t, InstructionList& out) {
+  out.emplace_back(ClearActions{});
+  return {};
 }
 
-Result<Instruction> decode_experimenter_instruction(ByteSpan i, std::size_t) {
+Status decode_meter(ByteSpan i, std::size_t, InstructionList& out) {
+  out.emplace_back(MeterInstruction{load<InstructionMeterWire>(i).meter_id.value()});
+  return {};
+}
+
+Status decode_experimenter_instruction(ByteSpan i, std::size_t, InstructionList& out) {
   const auto wire = load<ExperimenterHeaderWire>(i);
-  return Instruction{ExperimenterInstruction{
-      wire.experimenter.value(), copy_bytes(i.subspan(sizeof(ExperimenterHeaderWire)))}};
+  out.emplace_back(ExperimenterInstruction{
+      wire.experimenter.value(), copy_bytes(i.subspan(sizeof(ExperimenterHeaderWire)))});
+  return {};
 }
 
 struct InstructionKind {
@@ -316,12 +334,10 @@ Result<std::vector<Value>> decode_list(ByteReader& r, const Kind* (*find)(std::u
     }
     const ByteSpan bytes = r.take(len);
     if (kind == nullptr) {
-      out.push_back(Unknown{type, copy_bytes(bytes.subspan(sizeof(TypeLengthWire)))});
+      out.emplace_back(Unknown{type, copy_bytes(bytes.subspan(sizeof(TypeLengthWire)))});
       continue;
     }
-    auto value = kind->decode(bytes, at);
-    if (!value) return unexpected(std::move(value).error());
-    out.push_back(std::move(*value));
+    if (Status s = kind->decode(bytes, at, out); !s) return unexpected(std::move(s.error()));
   }
   return out;
 }

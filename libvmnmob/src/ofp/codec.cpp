@@ -50,34 +50,47 @@ constexpr Shape array_of(std::size_t element) {
   return {0, Tail::Array, static_cast<std::uint16_t>(element)};
 }
 
+constexpr bool fits(const Shape& shape, std::size_t length) {
+  if (length < shape.min_length) return false;
+  switch (shape.tail) {
+    case Tail::None: return length == shape.min_length;
+    case Tail::Bytes: return true;
+    case Tail::Array: return (length - shape.min_length) % shape.element_size == 0;
+  }
+  return false;
+}
+
+// Error construction is kept out of line: the checks below run for every message.
+[[gnu::cold, gnu::noinline]] CodecError shape_error(const Shape& shape, std::size_t length, std::size_t base,
+                                                    std::string_view what) {
+  if (length < shape.min_length)
+    return bad_len(base + length, fmt::format("{} is {} bytes, needs at least {}", what, length, shape.min_length));
+  if (shape.tail == Tail::None)
+    return bad_len(base + shape.min_length,
+                   fmt::format("{} is {} bytes, must be exactly {}", what, length, shape.min_length));
+  const std::size_t trailing = length - shape.min_length;
+  return bad_len(base + shape.min_length + trailing / shape.element_size * shape.element_size,
+                 fmt::format("{}: {} bytes is not a whole number of {}-byte elements", what, trailing,
+                             shape.element_size));
+}
+
 /// Checks `length` bytes (starting at absolute offset `base`) against a shape.
 Status check_shape(const Shape& shape, std::size_t length, std::size_t base, std::string_view what) {
-  if (length < shape.min_length)
-    return unexpected(bad_len(base + length, fmt::format("{} is {} bytes, needs at least {}", what,
-                                                         length, shape.min_length)));
-  if (shape.tail == Tail::None && length != shape.min_length)
-    return unexpected(bad_len(base + shape.min_length,
-                              fmt::format("{} is {} bytes, must be exactly {}", what, length,
-                                          shape.min_length)));
-  if (shape.tail == Tail::Array) {
-    std::size_t trailing = length - shape.min_length;
-    if (trailing % shape.element_size != 0)
-      return unexpected(bad_len(
-          base + shape.min_length + trailing / shape.element_size * shape.element_size,
-          fmt::format("{}: {} bytes is not a whole number of {}-byte elements", what, trailing,
-                      shape.element_size)));
-  }
-  return {};
+  if (fits(shape, length)) [[likely]]
+    return {};
+  return unexpected(shape_error(shape, length, base, what));
+}
+
+[[gnu::cold, gnu::noinline]] CodecError consumed_error(const ByteReader& r, std::string_view what) {
+  if (r.failed()) return bad_len(r.fail_offset(), fmt::format("{} is truncated", what));
+  return bad_len(r.offset(), fmt::format("{} has {} unexpected trailing bytes", what, r.remaining()));
 }
 
 /// After a decoder ran: it must have read its bytes without running out and left none over.
 Status check_consumed(const ByteReader& r, std::string_view what) {
-  if (r.failed())
-    return unexpected(bad_len(r.fail_offset(), fmt::format("{} is truncated", what)));
-  if (!r.empty())
-    return unexpected(
-        bad_len(r.offset(), fmt::format("{} has {} unexpected trailing bytes", what, r.remaining())));
-  return {};
+  if (r.ok() && r.empty()) [[likely]]
+    return {};
+  return unexpected(consumed_error(r, what));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -188,7 +201,7 @@ ByteVector copy_rest(ByteReader& r) {
 }
 
 template <class T>
-Status assign(Result<T> result, T& out) {
+Status assign(Result<T>&& result, T& out) {
   if (!result) return unexpected(std::move(result).error());
   out = std::move(*result);
   return {};
@@ -1029,7 +1042,8 @@ struct MessageSpec {
   MessageType type;
   std::string_view name;
   Shape shape;  // of the whole message, header included
-  Decoder<MessageBody> decode = nullptr;  // nullptr: kept as UnknownMessage
+  bool decoded = false;  // false: kept as UnknownMessage (QUEUE_GET_CONFIG_*)
+  Decoder<MessageBody> decode = nullptr;
   Encoder<MessageBody> encode = nullptr;
   std::size_t variant_index = 0;
 };
@@ -1037,11 +1051,11 @@ struct MessageSpec {
 template <class T>
 constexpr MessageSpec message(MessageType type, std::string_view name, Shape shape) {
   static_assert(kIndexOf<T, MessageBody> < std::variant_size_v<MessageBody>);
-  return {type, name, shape, &decode_as<MessageBody, T>, &encode_as<MessageBody, T>,
+  return {type, name, shape, true, &decode_as<MessageBody, T>, &encode_as<MessageBody, T>,
           kIndexOf<T, MessageBody>};
 }
 constexpr MessageSpec kept_unknown(MessageType type, std::string_view name) {
-  return {type, name, at_least(wire::kHeader), nullptr, nullptr, kIndexOf<UnknownMessage, MessageBody>};
+  return {type, name, at_least(wire::kHeader), false, nullptr, nullptr, kIndexOf<UnknownMessage, MessageBody>};
 }
 
 constexpr std::size_t kHeaderSize = wire::kHeader;
@@ -1102,7 +1116,7 @@ constexpr auto kMessageByVariant = [] {
   std::array<std::uint8_t, std::variant_size_v<MessageBody>> a{};
   a.fill(0xff);
   for (std::size_t i = 0; i < kMessages.size(); ++i)
-    if (kMessages[i].decode != nullptr) a[kMessages[i].variant_index] = static_cast<std::uint8_t>(i);
+    if (kMessages[i].decoded) a[kMessages[i].variant_index] = static_cast<std::uint8_t>(i);
   return a;
 }();
 constexpr bool every_known_body_in_table() {
@@ -1258,7 +1272,7 @@ Status encode_into(const Message& msg, ByteVector& out) {
   if (const auto* unknown = std::get_if<UnknownMessage>(&msg.body)) {
     type = unknown->type;
     const MessageSpec* spec = find_message(type);
-    if (spec != nullptr && spec->decode != nullptr)
+    if (spec != nullptr && spec->decoded)
       return unexpected(bad_request(BadRequestCode::BadType, 1,
                                     fmt::format("UnknownMessage carries type {} ({}), which has its own "
                                                 "body type", type, spec->name)));
@@ -1323,15 +1337,17 @@ Result<Message> decode(ByteSpan wire) {
                                               message_type_name(static_cast<MessageType>(h.type)),
                                               h.version)));
   const MessageSpec* spec = find_message(h.type);
-  const bool known = spec != nullptr && spec->decode != nullptr;
+  const bool known = spec != nullptr && spec->decoded;
   if (known) {
     if (Status s = check_shape(spec->shape, wire.size(), 0, spec->name); !s)
       return unexpected(std::move(s).error());
   }
 
   // Decoded in place in the result (one return of it below), so the body is never moved.
-  Result<Message> result{Message{h.version, h.xid, {}}};
+  Result<Message> result;
   Message& msg = *result;
+  msg.version = h.version;
+  msg.xid = h.xid;
   ByteReader r(wire);
   r.skip(kHeaderSize);
   if (!known) {

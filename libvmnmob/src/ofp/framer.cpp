@@ -2,10 +2,10 @@
 // length field (bytes 2-3, spec 7.1) gives the size of the whole message.
 //
 // Buffer layout: buf_[begin_, end_) holds received bytes not yet returned by next();
-// buf_[end_, buf_.size()) is free space handed out by prepare(). Bytes are moved to the front
-// only when free space runs out or more than half the buffer is consumed, so a burst of small
-// messages costs no copying, and the buffer never holds more than one partial message plus
-// what the caller fed beyond it.
+// buf_[end_, buf_.size()) is free space handed out by prepare(). Only prepare() moves bytes:
+// to the front when the free space is too short (usually just the tail of one partial
+// message), so a burst of small messages costs no copying and the buffer grows only when
+// unread bytes plus the next read do not fit.
 #include "vmnmob/ofp/framer.hpp"
 
 #include <algorithm>
@@ -33,7 +33,7 @@ void Framer::feed(ByteSpan chunk) {
 }
 
 std::span<std::byte> Framer::prepare(std::size_t n) {
-  if (buf_.size() - end_ < n) compact();
+  if (begin_ == end_ || buf_.size() - end_ < n) compact();
   if (buf_.size() - end_ < n) buf_.resize(std::max(end_ + n, std::max(kMinCapacity, 2 * buf_.size())));
   return {buf_.data() + end_, n};
 }
@@ -45,7 +45,7 @@ void Framer::commit(std::size_t n) {
 }
 
 Result<std::optional<ByteSpan>> Framer::next() {
-  if (begin_ == end_ || begin_ > buf_.size() / 2) compact();
+  // No compaction here: a span from an earlier prepare() may still be waiting for its read.
   if (buffered() < kHeaderLength) return std::optional<ByteSpan>{};
   const std::size_t length = (std::to_integer<std::size_t>(buf_[begin_ + kLengthOffset]) << 8) |
                              std::to_integer<std::size_t>(buf_[begin_ + kLengthOffset + 1]);

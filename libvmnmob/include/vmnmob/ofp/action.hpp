@@ -78,7 +78,8 @@ using Action = std::variant<Output, CopyTtlOut, CopyTtlIn, SetMplsTtl, DecMplsTt
                             PushPbb, PopPbb, ExperimenterAction, UnknownAction>;
 using ActionList = std::vector<Action>;
 
-/// Shorthand builders for the actions the mobility engine writes.
+/// Shorthand builders for the actions the mobility engine writes. The integer form writes the
+/// field's width from the table (e.g. 2 bytes for tcp_dst); it has no form for 16-byte fields.
 SetField set_field(OxmField f, std::uint64_t value);
 SetField set_field(OxmField f, MacAddress value);
 SetField set_field(OxmField f, Ipv4Address value);
@@ -120,11 +121,17 @@ using Instruction = std::variant<GotoTable, WriteMetadata, WriteActions, ApplyAc
                                  MeterInstruction, ExperimenterInstruction, UnknownInstruction>;
 using InstructionList = std::vector<Instruction>;
 
-/// Encodes actions back to back (each already padded to 8 bytes as the spec requires).
+/// Encodes actions back to back, each padded with zeros to a multiple of 8 bytes as the spec
+/// requires (experimenter data and unknown bodies too, so those come back longer when they
+/// were not already aligned).
 void encode_actions(const ActionList& actions, ByteWriter& w);
-/// Decodes actions filling exactly the reader's bytes.
+/// Decodes actions filling exactly the reader's bytes. Every length is checked: at least 8, a
+/// multiple of 8, inside the list, exact for fixed-size types (BAD_ACTION/BAD_LEN). A set-field
+/// OXM that does not fit gives BAD_SET_LEN, one with a mask BAD_SET_ARGUMENT.
 Result<ActionList> decode_actions(ByteReader& r);
 void encode_instructions(const InstructionList& instructions, ByteWriter& w);
+/// Same length rules as actions, reported as BAD_INSTRUCTION/BAD_LEN; errors inside
+/// write/apply-actions keep their BAD_ACTION codes.
 Result<InstructionList> decode_instructions(ByteReader& r);
 
 }  // namespace vmnmob::ofp

@@ -137,16 +137,23 @@ struct Match {
   friend bool operator==(const Match&, const Match&) = default;
 };
 
-/// Checks what a switch would refuse with BAD_MATCH: wrong widths, masks on unmaskable fields,
-/// duplicate fields, value bits outside the mask (BAD_WILDCARDS) and missing prerequisites
-/// (e.g. ipv4_src without eth_type=0x0800), per spec 7.2.3.6.
+/// Checks what a switch would refuse with BAD_MATCH, stopping at the first problem:
+/// an unknown basic field (BAD_FIELD), a mask on an unmaskable field (BAD_MASK), a wrong width
+/// (BAD_LEN), value bits beyond the field's size, e.g. vlan_vid > 0x1fff (BAD_VALUE), value
+/// bits outside the mask (BAD_WILDCARDS, spec 7.2.3.5), a repeated field (DUP_FIELD) and a
+/// prerequisite that is missing, different or placed after the field (BAD_PREREQ, spec
+/// 7.2.3.6). The error's offset is the OXM's position in the encoded ofp_match. Fields of
+/// other classes (NXM, experimenter) are left to the switch.
 Status validate(const Match& match);
 
 /// Encodes the full ofp_match structure (type OFPMT_OXM, length, fields, padding to 8).
 void encode_match(const Match& match, ByteWriter& w);
-/// Decodes an ofp_match, consuming its padding. Unknown classes and fields are kept.
+/// Decodes an ofp_match, consuming its padding. Unknown classes and fields are kept. Errors
+/// are BAD_MATCH: BAD_TYPE for a type other than OFPMT_OXM, BAD_LEN for every length problem.
+/// Non-zero padding is accepted, as Open vSwitch does; it is not kept.
 Result<Match> decode_match(ByteReader& r);
-/// Decodes a single OXM TLV (used by set_field).
+/// Decodes a single OXM TLV (used by set_field). Lengths are checked against the field table
+/// for known basic fields; the TLV is not validate()d.
 Result<OxmTlv> decode_oxm(ByteReader& r);
 void encode_oxm(const OxmTlv& tlv, ByteWriter& w);
 
