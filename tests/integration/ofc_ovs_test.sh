@@ -23,19 +23,6 @@ if [[ $(id -u) != 0 ]]; then
   exit 77
 fi
 
-# Run everything (OVS, probe) in a network namespace of our own: a netdev-datapath
-# ovs-vswitchd creates a tap named "ovs-netdev", so two sandboxes in one namespace (tests
-# running at the same time on one host) collide. The loopback of the namespace carries the
-# OpenFlow connection.
-if [[ -z "${OFC_IT_INNER:-}" ]]; then
-  netns="ofcit$$"
-  ip netns add "$netns" || { echo "FAIL: cannot create netns $netns" >&2; exit 1; }
-  trap 'ip netns del "$netns" 2>/dev/null || true' EXIT
-  rc=0
-  OFC_IT_INNER=1 ip netns exec "$netns" bash "${BASH_SOURCE[0]}" "$@" || rc=$?
-  exit "$rc"
-fi
-ip link set lo up
 
 fail() {
   echo "FAIL [$scenario]: $*" >&2
@@ -49,6 +36,11 @@ fail() {
 }
 pass() { echo "ok [$scenario]: $*"; }
 
+# Isolated mode: ovs-vswitchd runs in a network namespace of its own, so this test neither
+# collides with another userspace-datapath OVS (they all create a tap named "ovs-netdev") nor
+# waits for one. The probe runs in that namespace too (ovs_sandbox_exec): the OpenFlow
+# connection uses its loopback.
+export OVS_SANDBOX_ISOLATED=1
 ovs_sandbox_start || { echo "FAIL: sandbox did not start" >&2; exit 1; }
 work=$(mktemp -d /tmp/ofc-it.XXXXXX)
 probe_pid=""
@@ -82,7 +74,8 @@ start_probe() {
   probe_n=$((probe_n + 1))
   out="$work/out$probe_n"
   mkfifo "$work/in$probe_n"
-  "$probe_bin" "$@" <"$work/in$probe_n" >"$out" 2>"$work/err$probe_n" &
+  : >"$out"  # exists before the child's own redirections run
+  ovs_sandbox_exec "$probe_bin" "$@" <"$work/in$probe_n" >"$out" 2>"$work/err$probe_n" &
   probe_pid=$!
   exec {probe_fd}>"$work/in$probe_n"
   mark=0
@@ -93,7 +86,7 @@ start_probe() {
 expect_line() {
   local pattern=$1 seconds=${2:-10} i n
   for ((i = 0; i < seconds * 10; i++)); do
-    n=$(awk -v from="$mark" -v pat="$pattern" 'NR > from && $0 ~ pat { print NR; exit }' "$out")
+    n=$(awk -v from="$mark" -v pat="$pattern" 'NR > from && $0 ~ pat { print NR; exit }' "$out" || true)
     if [[ -n "$n" ]]; then
       mark=$n
       sed -n "${n}p" "$out"
@@ -107,12 +100,12 @@ expect_line() {
 
 cmd() { echo "$*" >&"$probe_fd"; }
 
-# A TCP port on 127.0.0.1 that nothing listens on now.
+# A TCP port on the sandbox namespace's 127.0.0.1 that nothing listens on now.
 free_port() {
   local p
   for ((;;)); do
     p=$((20000 + RANDOM % 40000))
-    if ! ss -Htln "sport = :$p" | grep -q .; then
+    if ! ovs_sandbox_exec ss -Htln "sport = :$p" | grep -q .; then
       echo "$p"
       return
     fi
@@ -212,7 +205,7 @@ case $scenario in
     port=$(free_port)
     new_bridge
     set_controller "$br" "ptcp:$port:127.0.0.1"
-    ovs_sandbox_wait_for "ss -Htln 'sport = :$port' | grep -q ." 100 || fail "bridge not listening on $port"
+    ovs_sandbox_wait_for "ovs_sandbox_exec ss -Htln 'sport = :$port' | grep -q ." 100 || fail "bridge not listening on $port"
     start_probe --connect "127.0.0.1:$port"
     expect_line "^up dpid=$dpid_hex " >/dev/null
     cmd flow "$dpid" 99
