@@ -35,16 +35,25 @@ inline constexpr std::size_t kOxmBasicFieldCount = 40;
 /// OFPVID_PRESENT: set in vlan_vid when a VLAN tag is present (spec 7.2.3.8).
 inline constexpr std::uint16_t kVlanPresent = 0x1000;
 
-/// One prerequisite alternative: `field` must be matched exactly to one of `values`.
+/// A field's prerequisite (spec 7.2.3.6, table 12). It must be met by an OXM that comes
+/// earlier in the same match.
 struct OxmPrerequisite {
+  enum class Kind : std::uint8_t {
+    OneOf,    // `field` matched exactly (no mask) to one of `values` (ipv4_src: eth_type=0x0800)
+    Present,  // `field` matched with any value (in_phy_port: in_port present)
+    HasBits,  // `field` matched with the bits of values[0] set in value and mask
+              // (vlan_pcp: VLAN_VID != NONE, i.e. OFPVID_PRESENT set)
+  };
   OxmField field;
   std::array<std::uint16_t, 2> values;  // 1 or 2 accepted values; unused slots repeat values[0]
+  Kind kind = Kind::OneOf;
 };
 
 struct OxmFieldInfo {
   OxmField field;
   std::string_view name;  // OVS/spec style name, e.g. "ipv4_src"
   std::uint8_t width;     // value width in bytes
+  std::uint8_t bits;      // significant bits of the value (spec table 12), e.g. 13 for vlan_vid
   bool maskable;
   std::optional<OxmPrerequisite> prerequisite;
 };
@@ -90,6 +99,10 @@ class OxmTlv {
   std::uint8_t length_ = 0;
   std::array<std::byte, kInline> inline_{};
   ByteVector heap_;  // used only when length_ > kInline
+
+  /// Sets the payload length (clamped to the 255 bytes an OXM can carry) and returns where
+  /// the payload bytes go.
+  std::byte* prepare_payload(std::size_t n);
 };
 
 /// An OXM match: an ordered list of TLVs. Builders append OpenFlow-basic fields; the order is
