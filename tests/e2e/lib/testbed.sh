@@ -245,18 +245,28 @@ tb_attach() {
 }
 
 # What a hypervisor does to the VM's port in a migration: it leaves the source bridge and the
-# same MAC appears on a port of the destination bridge. One ovs-vsctl transaction, so the
-# port is never on both bridges and the gap is as short as OVS makes it.
+# same MAC appears on a port of the destination bridge. With TB_MOVE_PAUSE_MS=0 (default) this
+# is one ovs-vsctl transaction, so the port is never on both bridges and the gap is as short
+# as OVS makes it. TB_MOVE_PAUSE_MS=N leaves the VMN on no bridge for N ms more (plus the
+# time of a second ovs-vsctl call), like the stop-and-copy pause of a real migration (QEMU:
+# 16-28 ms for 128 MiB here); frames the VMN sends meanwhile are lost.
+TB_MOVE_PAUSE_MS=${TB_MOVE_PAUSE_MS:-0}
 tb_vmn_move() {
   local name=$1 site=$2 index link from
   index=${TB_VMN_INDEX[$name]:?unknown VMN $name}
   link=$(tb_vmn_link "$index")
   from=${TB_VMN_SITE[$name]}
   [[ "$from" != "$site" ]] || tb_die "$name is already at $site"
-  ovs-vsctl --timeout=10 del-port "$(tb_bridge "$from")" "$link" \
-    -- add-port "$(tb_bridge "$site")" "$link" \
-    -- set interface "$link" ofport_request="$(tb_vmn_port "$index")" \
-    || tb_die "move $name $from -> $site"
+  local join=(add-port "$(tb_bridge "$site")" "$link"
+              -- set interface "$link" ofport_request="$(tb_vmn_port "$index")")
+  if ((TB_MOVE_PAUSE_MS > 0)); then
+    ovs-vsctl --timeout=10 del-port "$(tb_bridge "$from")" "$link" || tb_die "detach $name"
+    sleep "$(printf '%d.%03d' $((TB_MOVE_PAUSE_MS / 1000)) $((TB_MOVE_PAUSE_MS % 1000)))"
+    ovs-vsctl --timeout=10 "${join[@]}" || tb_die "attach $name to $site"
+  else
+    ovs-vsctl --timeout=10 del-port "$(tb_bridge "$from")" "$link" -- "${join[@]}" \
+      || tb_die "move $name $from -> $site"
+  fi
   TB_VMN_SITE[$name]=$site
 }
 
@@ -369,10 +379,16 @@ tb_probe_start() {
   echo "$pid" >"$TB_WORK/$name.pid"
 }
 tb_probe_result() {
-  local name=$1 pid
-  pid=$(cat "$TB_WORK/$name.pid")
-  wait "$pid" || true
-  cat "$TB_WORK/$name.json"
+  tb_wait_exit "$(cat "$TB_WORK/$1.pid")"
+  cat "$TB_WORK/$1.json"
+}
+
+# Waits until process PID has exited. Polls instead of `wait`, so it also works inside a
+# command substitution, whose subshell cannot wait for its parent's children.
+tb_wait_exit() {
+  while ovs_sandbox_alive "$1"; do
+    sleep 0.05
+  done
 }
 
 # `ping -D -i 0.01` from NS to ADDR for SECONDS, output in $TB_WORK/NAME.ping;
@@ -386,10 +402,8 @@ tb_ping_start() {
   echo "$pid" >"$TB_WORK/$name.pid"
 }
 tb_ping_result() {
-  local name=$1 pid
-  pid=$(cat "$TB_WORK/$name.pid")
-  wait "$pid" || true
-  tb_ping_downtime "$TB_WORK/$name.ping"
+  tb_wait_exit "$(cat "$TB_WORK/$1.pid")"
+  tb_ping_downtime "$TB_WORK/$1.ping"
 }
 
 # A TCP stream across a migration: CLIENT_NS sends BYTES of pseudo-random data, paced over
@@ -425,7 +439,9 @@ tb_tcp_stream_start() {
   echo "$client" >"$dir/client.pid"
 }
 
-# Returns 0 when the whole stream arrived intact; prints a JSON summary.
+# Returns 0 when the whole stream arrived intact; leaves a JSON summary in TB_RESULT. Call it
+# directly, not in $(...): it waits for the sender to learn its exit status.
+TB_RESULT=""
 tb_tcp_stream_check() {
   local name=$1 dir="$TB_WORK/$1" timeout=${2:-30} client server rc_client=0 rc_server=0 i
   client=$(cat "$dir/client.pid")
@@ -447,7 +463,7 @@ tb_tcp_stream_check() {
   size=$(stat -c %s "$dir/received" 2>/dev/null || echo 0)
   local ok=false
   [[ $rc_client == 0 && $rc_server == 0 && "$sent" == "$received" ]] && ok=true
-  printf '{"intact":%s,"bytes_sent":%s,"bytes_received":%s,"client_rc":%s,"server_rc":%s}\n' \
-    "$ok" "$(stat -c %s "$dir/sent")" "$size" "$rc_client" "$rc_server"
+  TB_RESULT=$(printf '{"intact":%s,"bytes_sent":%s,"bytes_received":%s,"client_rc":%s,"server_rc":%s}' \
+    "$ok" "$(stat -c %s "$dir/sent")" "$size" "$rc_client" "$rc_server")
   [[ $ok == true ]]
 }
