@@ -15,6 +15,8 @@
 #   tb_l2_up                        L2 baseline: bridges l2a/l2b (NORMAL, no controller) joined by
 #                                   a trunk veth, one segment; VMNs attach with SITE l2a or l2b
 #   tb_spawn NS CMD...              a background command inside netns NS (pid in TB_LAST_PID)
+#   tb_track_pid PID                a host process to stop at teardown (e.g. QEMU)
+#   tb_tap_add NAME SITE OFPORT     a tap for a QEMU guest on SITE's bridge
 #   tb_teardown                     kills what was spawned, removes bridges, veths, netns, OVS;
 #                                   runs from the EXIT trap too; safe to run twice
 # Helpers for measurements: tb_ping_downtime, tb_probe_start/tb_probe_result,
@@ -321,6 +323,22 @@ tb_spawn() {
   TB_SPAWNED+=("$TB_LAST_PID")
 }
 
+# Tracks a background process started by the caller (killed by tb_teardown).
+tb_track_pid() {
+  TB_SPAWNED+=("$1")
+}
+
+# A tap device NAME on SITE's bridge at OpenFlow port OFPORT, for a QEMU guest (offload off).
+tb_tap_add() {
+  local name=$1 site=$2 ofport=$3
+  ip tuntap add dev "$name" mode tap || tb_die "tap $name"
+  TB_LINKS+=("$name")
+  ip link set "$name" up
+  ethtool -K "$name" tx off >/dev/null 2>&1 || true
+  ovs-vsctl --timeout=10 add-port "$(tb_bridge "$site")" "$name" \
+    -- set interface "$name" ofport_request="$ofport" || tb_die "attach $name to $site"
+}
+
 # Waits (at most $2 seconds, default 10) until NS answers a ping to ADDR; fails otherwise.
 tb_wait_ping() {
   local ns=$1 addr=$2 limit=${3:-10} i
@@ -333,29 +351,35 @@ tb_wait_ping() {
 
 # --- measurements --------------------------------------------------------------------------------
 
-# Downtime from `ping -D` output in FILE, from ping's own receive timestamps: the longest gap
-# between two consecutive answered replies, minus the real send interval (the median gap per
-# sequence step, since `-i 0.01` really sends every ~15 ms here). Prints one JSON object.
+# Downtime from `ping -D` output in FILE, from ping's own timestamps. A reply line carries its
+# receive time and its RTT, so receive - RTT is when that probe was sent; the downtime is the
+# longest gap between the send times of two consecutive answered probes minus the real send
+# interval (the median gap per sequence step: `-i 0.01` really sends every ~15 ms here). Using
+# send times, as vmn-probe does, keeps replies that were only delayed from counting as loss.
+# Prints one JSON object; longest_rx_gap_ms is the plain gap between receive times.
 tb_ping_downtime() {
   python3 - "$1" <<'PY'
 import json, re, statistics, sys
-pat = re.compile(r'^\[(\d+\.\d+)\].*icmp_seq=(\d+)')
-replies = {}
+pat = re.compile(r'^\[(\d+\.\d+)\].*icmp_seq=(\d+).*time=([\d.]+) ms')
+sent, received = {}, {}
 for line in open(sys.argv[1]):
     m = pat.match(line)
-    if m:
-        replies.setdefault(int(m.group(2)), float(m.group(1)))
-seqs = sorted(replies)
+    if m and int(m.group(2)) not in sent:
+        seq = int(m.group(2))
+        received[seq] = float(m.group(1))
+        sent[seq] = received[seq] - float(m.group(3)) / 1e3
+seqs = sorted(sent)
 out = {"answered": len(seqs)}
 if len(seqs) < 3:
     out.update(downtime_ms=None, lost=None, interval_ms=None)
 else:
-    steps = [(replies[b] - replies[a]) / (b - a) for a, b in zip(seqs, seqs[1:])]
-    interval = statistics.median(steps)
-    gaps = [(replies[b] - replies[a], a, b) for a, b in zip(seqs, seqs[1:])]
-    gap, a, b = max(gaps)
+    pairs = list(zip(seqs, seqs[1:]))
+    interval = statistics.median((sent[b] - sent[a]) / (b - a) for a, b in pairs)
+    gap, a, b = max((sent[b] - sent[a], a, b) for a, b in pairs)
+    rx_gap = max(received[b] - received[a] for a, b in pairs)
     out.update(interval_ms=round(interval * 1e3, 3),
                longest_gap_ms=round(gap * 1e3, 3),
+               longest_rx_gap_ms=round(rx_gap * 1e3, 3),
                downtime_ms=round(max(0.0, gap - interval) * 1e3, 3),
                lost=seqs[-1] - seqs[0] + 1 - len(seqs),
                lost_in_gap=b - a - 1, gap_after_seq=a)
@@ -421,7 +445,7 @@ tb_tcp_stream_start() {
   echo "$server" >"$dir/server.pid"
   local i
   for ((i = 0; i < 50; i++)); do
-    ip netns exec "$server_ns" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && break
+    [[ -n "$(ip netns exec "$server_ns" ss -Hltn "sport = :$port" 2>/dev/null)" ]] && break
     sleep 0.1
   done
   # The pacing loop: CHUNKS equal pieces, one every SECONDS/CHUNKS.
