@@ -19,6 +19,8 @@
 #   tb_tap_add NAME SITE OFPORT     a tap for a QEMU guest on SITE's bridge
 #   tb_teardown                     kills what was spawned, removes bridges, veths, netns, OVS;
 #                                   runs from the EXIT trap too; safe to run twice
+#   tb_site_config FILE             the sites as controller configuration (JSON)
+#   tb_wait_connected [S]           until all three bridges are connected to the controller
 # Helpers for measurements: tb_ping_downtime, tb_probe_start/tb_probe_result,
 # tb_tcp_stream_start/tb_tcp_stream_check, tb_wait_ping.
 #
@@ -210,6 +212,46 @@ tb_sites_up() {
   done
 }
 
+# Site S's pool of mobile addresses (MoA): 192.168.S.100 - 192.168.S.199.
+tb_pool_first() { echo "192.168.$(tb_site_number "$1").100"; }
+tb_pool_last() { echo "192.168.$(tb_site_number "$1").199"; }
+
+# The testbed's facts as a controller configuration (JSON, field names of
+# vmnmob::mobility::MobilityConfig / SiteConfig) written to FILE.
+tb_site_config() {
+  local file=$1 site n sep=""
+  {
+    printf '{\n  "listen": "tcp:127.0.0.1:%s",\n' "$TB_CONTROLLER_PORT"
+    printf '  "home_prefix": "%s.0/24",\n  "home_gateway": "%s",\n  "sites": [' \
+      "$TB_HOME_PREFIX" "$TB_HOME_GATEWAY"
+    for site in "${TB_SITES[@]}"; do
+      n=$(tb_site_number "$site")
+      printf '%s\n    {"name": "%s", "datapath_id": "0x%s", "uplink_port": %d, "uplink_name": "%s",\n' \
+        "$sep" "$site" "$(tb_dpid "$site")" "$TB_UPLINK_PORT" "${TB_PREFIX}up-$site"
+      printf '     "gateway_ip": "192.168.%d.1", "gateway_mac": "%s",\n' "$n" "$(tb_router_mac "$site")"
+      printf '     "pool_ranges": [{"first": "%s", "last": "%s"}], "vm_port_prefixes": ["%sv"]}' \
+        "$(tb_pool_first "$site")" "$(tb_pool_last "$site")" "$TB_PREFIX"
+      sep=","
+    done
+    printf '\n  ]\n}\n'
+  } >"$file"
+}
+
+# Waits until every site bridge is connected to the controller (default 15 s).
+tb_wait_connected() {
+  local limit=${1:-15} i site ok
+  for ((i = 0; i < limit * 10; i++)); do
+    ok=1
+    for site in "${TB_SITES[@]}"; do
+      [[ "$(ovs-vsctl --timeout=5 get controller "$(tb_bridge "$site")" is_connected 2>/dev/null)" == true ]] \
+        || { ok=0; break; }
+    done
+    ((ok)) && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # A VMN: its own netns with eth0, HoA 10.10.0.INDEX/24, default gateway 10.10.0.254.
 tb_vmn_add() {
   local name=$1 index=$2 site=$3 link
@@ -356,7 +398,8 @@ tb_wait_ping() {
 # longest gap between the send times of two consecutive answered probes minus the real send
 # interval (the median gap per sequence step: `-i 0.01` really sends every ~15 ms here). Using
 # send times, as vmn-probe does, keeps replies that were only delayed from counting as loss.
-# Prints one JSON object; longest_rx_gap_ms is the plain gap between receive times.
+# Prints one JSON object; longest_rx_gap_ms is the plain gap between receive times; "resumed"
+# is false when more than 3 probes at the end went unanswered (an outage that never ended).
 tb_ping_downtime() {
   python3 - "$1" <<'PY'
 import json, re, statistics, sys
@@ -369,7 +412,16 @@ for line in open(sys.argv[1]):
         received[seq] = float(m.group(1))
         sent[seq] = received[seq] - float(m.group(3)) / 1e3
 seqs = sorted(sent)
-out = {"answered": len(seqs)}
+transmitted = None
+for line in open(sys.argv[1]):
+    m = re.match(r'^(\d+) packets transmitted', line)
+    if m:
+        transmitted = int(m.group(1))
+out = {"answered": len(seqs), "transmitted": transmitted}
+if seqs and transmitted is not None:
+    # Probes after the last answer: a gap that never closed is no downtime but an outage.
+    out["unanswered_at_end"] = transmitted - seqs[-1]
+    out["resumed"] = transmitted - seqs[-1] <= 3
 if len(seqs) < 3:
     out.update(downtime_ms=None, lost=None, interval_ms=None)
 else:
@@ -467,19 +519,26 @@ tb_tcp_stream_start() {
 # directly, not in $(...): it waits for the sender to learn its exit status.
 TB_RESULT=""
 tb_tcp_stream_check() {
-  local name=$1 dir="$TB_WORK/$1" timeout=${2:-30} client server rc_client=0 rc_server=0 i
+  local name=$1 dir="$TB_WORK/$1" timeout=${2:-30} client server rc_client=0 rc_server=0
   client=$(cat "$dir/client.pid")
   server=$(cat "$dir/server.pid")
-  wait "$client" || rc_client=$?
-  for ((i = 0; i < timeout * 10; i++)); do
-    ovs_sandbox_alive "$server" || break
-    sleep 0.1
+  # TCP retransmits for many minutes: a stream that never recovers must end in a timeout
+  # (124), not hang the test.
+  local deadline=$((SECONDS + timeout)) pid rc
+  for pid in "$client" "$server"; do
+    while ovs_sandbox_alive "$pid" && ((SECONDS < deadline)); do
+      sleep 0.1
+    done
+    rc=0
+    if ovs_sandbox_alive "$pid"; then
+      kill -TERM "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null
+      rc=124
+    else
+      wait "$pid" || rc=$?
+    fi
+    if [[ $pid == "$client" ]]; then rc_client=$rc; else rc_server=$rc; fi
   done
-  if ovs_sandbox_alive "$server"; then
-    kill -TERM "$server" 2>/dev/null
-    rc_server=124
-  fi
-  wait "$server" || rc_server=$?
   local sent received
   sent=$(sha256sum <"$dir/sent" | cut -d' ' -f1)
   received=$(sha256sum <"$dir/received" 2>/dev/null | cut -d' ' -f1)
