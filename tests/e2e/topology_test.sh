@@ -93,6 +93,24 @@ wait "$announce_pid" || fail "vmn-announce failed"
 sleep 0.2
 expect_eq "$(n_packets "$brc" "dl_type=0x8035,in_port=11")" 5 "RARP announces seen by br-c"
 expect_eq "$(n_packets "$brc" "arp,in_port=11")" 5 "gratuitous ARPs seen by br-c"
+# QEMU's timing on the wire: rounds at +0, 50, 200, 450, 800 ms (announce-initial 50,
+# step 100, rounds 5), seen by a capture on the VMN's port.
+capture="$TB_WORK/announce.txt"
+timeout 10 tcpdump -i "$(tb_vmn_link 1)" -n -tt -c 5 'ether proto 0x8035' >"$capture" 2>/dev/null &
+capture_pid=$!
+tb_track_pid "$capture_pid"
+sleep 1  # tcpdump needs a moment before it captures
+tb_vmn_announce "${TB_PREFIX}vmn1"
+wait "$TB_LAST_PID" || fail "vmn-announce failed"
+wait "$capture_pid" || fail "capture of the announce failed: $(cat "$capture")"
+python3 - "$capture" <<'PY' || fail "announce timing is not QEMU's: $(cat "$capture")"
+import sys
+t = [float(l.split()[0]) for l in open(sys.argv[1]) if "Reverse" in l or "rarp" in l.lower()]
+offsets = [round((x - t[0]) * 1000) for x in t]
+print("announce offsets ms:", offsets)
+expected = [0, 50, 200, 450, 800]
+sys.exit(0 if len(t) == 5 and all(abs(o - e) <= 40 for o, e in zip(offsets, expected)) else 1)
+PY
 # Moving back restores the original placement.
 tb_vmn_move "${TB_PREFIX}vmn1" a
 expect_eq "$(ovs-vsctl port-to-br "$(tb_vmn_link 1)")" "$(tb_bridge a)" "vmn1 back on br-a"
