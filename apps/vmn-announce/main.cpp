@@ -12,7 +12,8 @@
 // Run inside a VMN's network namespace after its port has been moved, it makes the new edge
 // switch see what it would see after a real migration. --gratuitous-arp adds, in each round, a
 // gratuitous ARP for the given address (what the guest's virtio-net driver sends itself).
-// --mac defaults to the interface's own MAC; giving another MAC emulates a spoofed announce.
+// --mac defaults to the interface's own MAC; giving another MAC (alias --spoof-mac) emulates a
+// spoofed announce, as a test of the controller's defence against hijacking.
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -55,7 +56,7 @@ struct Options {
 
 int usage() {
   std::fputs(
-      "usage: vmn-announce --interface IF [--mac MAC] [--rounds N] [--initial-ms MS]\n"
+      "usage: vmn-announce --interface IF [--mac|--spoof-mac MAC] [--rounds N] [--initial-ms MS]\n"
       "                    [--max-ms MS] [--step-ms MS] [--gratuitous-arp IPV4] [--no-rarp]\n"
       "                    [--quiet]\n"
       "Sends QEMU's post-migration RARP announce (default 5 rounds at +0, 50, 200, 450, 800 ms).\n",
@@ -84,7 +85,7 @@ std::optional<Options> parse_options(int argc, char** argv) {
     bool ok = true;
     if (a == "--interface" || a == "-i") {
       o.interface = value();
-    } else if (a == "--mac") {
+    } else if (a == "--mac" || a == "--spoof-mac") {
       o.mac = MacAddress::parse(value());
       ok = o.mac.has_value();
     } else if (a == "--rounds") {

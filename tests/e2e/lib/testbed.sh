@@ -207,7 +207,7 @@ tb_sites_up() {
     ip -n "$router" link set "site-$site" address "$(tb_router_mac "$site")"
     ip -n "$router" addr add "192.168.$n.1/24" dev "site-$site"
     ovs-vsctl --timeout=10 add-port "$br" "${TB_PREFIX}up-$site" \
-      -- set interface "${TB_PREFIX}up-$site" ofport_request=$TB_UPLINK_PORT \
+      -- set interface "${TB_PREFIX}up-$site" ofport_request="$TB_UPLINK_PORT" \
       || tb_die "uplink of $br"
   done
 }
