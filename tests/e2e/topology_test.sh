@@ -13,9 +13,17 @@ fail() { echo "FAIL: $*" >&2; ovs_sandbox_dump_logs; exit 1; }
 # grep on captured output: `cmd | grep -q` under pipefail fails when grep exits first.
 has() { grep -q -- "$2" <<<"$1"; }
 expect_eq() { [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
-# n_packets of the flow(s) on BRIDGE matching the ovs-ofctl match in $2.
+# n_packets of the flow(s) on BRIDGE matching the ovs-ofctl match in $2. With EXPECTED ($3)
+# it waits up to 2 s for that count: the userspace datapath's flow statistics reach
+# OpenFlow with a delay.
 n_packets() {
-  ovs-ofctl -O OpenFlow13 dump-flows "$1" "$2" | sed -n 's/.*n_packets=\([0-9]*\).*/\1/p' | head -n1
+  local n i
+  for ((i = 0; i < 20; i++)); do
+    n=$(ovs-ofctl -O OpenFlow13 dump-flows "$1" "$2" | sed -n 's/.*n_packets=\([0-9]*\).*/\1/p' | head -n1)
+    [[ -z "${3:-}" || "$n" == "$3" ]] && break
+    sleep 0.1
+  done
+  echo "$n"
 }
 
 # Nothing of ours may be left: namespaces, links, OVS daemons (by the pids they had).
@@ -91,8 +99,8 @@ expect_eq "$(ip -n "${TB_PREFIX}vmn1" -o link show eth0 | grep -o 'link/ether [0
   "link/ether 52:54:00:0a:00:01" "vmn1 MAC after move"
 wait "$announce_pid" || fail "vmn-announce failed"
 sleep 0.2
-expect_eq "$(n_packets "$brc" "dl_type=0x8035,in_port=11")" 5 "RARP announces seen by br-c"
-expect_eq "$(n_packets "$brc" "arp,in_port=11")" 5 "gratuitous ARPs seen by br-c"
+expect_eq "$(n_packets "$brc" "dl_type=0x8035,in_port=11" 5)" 5 "RARP announces seen by br-c"
+expect_eq "$(n_packets "$brc" "arp,in_port=11" 5)" 5 "gratuitous ARPs seen by br-c"
 # QEMU's timing on the wire: rounds at +0, 50, 200, 450, 800 ms (announce-initial 50,
 # step 100, rounds 5), seen by a capture on the VMN's port.
 capture="$TB_WORK/announce.txt"
@@ -111,6 +119,12 @@ print("announce offsets ms:", offsets)
 expected = [0, 50, 200, 450, 800]
 sys.exit(0 if len(t) == 5 and all(abs(o - e) <= 40 for o, e in zip(offsets, expected)) else 1)
 PY
+# A spoofed announce carries the MAC it is given, from the port it is sent on.
+ovs-ofctl -O OpenFlow13 add-flow "$brc" "priority=110,in_port=11,dl_type=0x8035,dl_src=52:54:00:0a:00:02,actions=drop"
+tb_vmn_announce "${TB_PREFIX}vmn1" --spoof-mac 52:54:00:0a:00:02 --rounds 2
+wait "$TB_LAST_PID" || fail "spoofed vmn-announce failed"
+sleep 0.2
+expect_eq "$(n_packets "$brc" "dl_type=0x8035,in_port=11,dl_src=52:54:00:0a:00:02" 2)" 2 "spoofed RARPs"
 # Moving back restores the original placement.
 tb_vmn_move "${TB_PREFIX}vmn1" a
 expect_eq "$(ovs-vsctl port-to-br "$(tb_vmn_link 1)")" "$(tb_bridge a)" "vmn1 back on br-a"
