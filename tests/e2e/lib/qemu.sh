@@ -21,7 +21,9 @@ QV_ECHO_PORT=7000
 declare -A QV_PID=()
 
 qv_build_guest() {
-  command -v qemu-system-x86_64 >/dev/null || tb_die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+  command -v qemu-system-x86_64 >/dev/null || tb_skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+  compgen -G "/boot/vmlinuz-*" >/dev/null || tb_skip "no kernel in /boot (apt-get install linux-image-amd64)"
+  command -v busybox >/dev/null || tb_skip "busybox missing (apt-get install busybox-static)"
   TB_BUILD_DIR=$TB_BUILD_DIR VMN_PROBE=$VMN_PROBE "$QV_LIB_DIR/../qemu/build-guest.sh" "$QV_GUEST_DIR" \
     || tb_die "guest build failed"
 }

@@ -88,10 +88,15 @@ tb_ofport() {
   return 0
 }
 
+# Missing privileges or system packages skip the test (exit 77, ctest SKIP_RETURN_CODE);
+# missing project binaries fail it.
+TB_SKIP=77
+tb_skip() { echo "SKIP: $*"; exit "$TB_SKIP"; }
 tb_check_tools() {
   local t
-  for t in ip ethtool ovs-vsctl ovs-ofctl python3; do
-    command -v "$t" >/dev/null 2>&1 || tb_die "missing tool $t"
+  [[ $(id -u) == 0 ]] || tb_skip "needs root"
+  for t in ip ethtool ovs-vsctl ovs-ofctl ovsdb-server ovs-vswitchd python3 ping socat tcpdump; do
+    command -v "$t" >/dev/null 2>&1 || tb_skip "missing tool $t"
   done
   [[ -x "$VMN_ANNOUNCE" ]] || tb_die "vmn-announce not built ($VMN_ANNOUNCE)"
   [[ -x "$VMN_PROBE" ]] || tb_die "vmn-probe not built ($VMN_PROBE)"
