@@ -175,9 +175,12 @@ constexpr ElementRule kMeterConfigRule{"meter config", 0, sizeof(wire::MeterConf
 // ---------------------------------------------------------------------------------------------
 // Small shared pieces
 
+/// The spec's strings are NUL-terminated inside their field. A peer that fills the whole field
+/// gets its last byte dropped, as OVS does (ofputil_pull_ofp13_port uses ovs_strlcpy), so the
+/// value can be encoded again (found by the decode fuzzer).
 template <std::size_t N>
 std::string string_from(const std::array<char, N>& field) {
-  const auto end = std::find(field.begin(), field.end(), '\0');
+  const auto end = std::find(field.begin(), field.end() - 1, '\0');
   return std::string(field.begin(), end);
 }
 

@@ -1,0 +1,109 @@
+// The OpenFlow 1.3 switch connection manager.
+//
+// Layers (STYLE.md "Connections"):
+//   transport (Asio TCP, src/connection/connection.cpp, the only place that does I/O)
+//   -> session (vmnmob/connection/session.hpp: HELLO, handshake, echo; pure, takes `now`)
+//   -> switch registry by datapath id (this class)
+//   -> observers (vmnmob/connection/events.hpp).
+//
+// Modes: passive (listen(): switches connect to us, OVS `set-controller br tcp:IP:6653`) and
+// active (connect(): we connect to a switch that listens, OVS `ptcp:PORT`, reconnecting with
+// exponential backoff after every failure or disconnect).
+//
+// Threading model
+// ---------------
+// * The manager runs on the io_context you pass in; run it on one thread or several.
+// * Every connection has its own strand. Everything about one switch (reading, decoding,
+//   its session and request table, its timers, and every observer callback for it) runs on
+//   that strand: callbacks for one switch are never concurrent and arrive in wire order.
+//   Callbacks for different switches may run concurrently when several threads run the
+//   io_context; an observer shared by switches must then synchronise its own state (or run
+//   the io_context on one thread, where nothing is ever concurrent).
+// * Callbacks must not block: they hold up that switch's reading.
+// * Switch member functions may be called from any thread. Called on the switch's own
+//   strand (from its callbacks, or from a handler posted to it) send() encodes straight into
+//   the write buffer and reports QueueFull synchronously; from elsewhere it encodes on the
+//   calling thread and posts the bytes to the strand.
+// * Request handlers (Switch::request) run on the switch's strand.
+// * SwitchManager's own functions (listen, connect, find, stop, ...) are thread-safe.
+//   add_observer() must be called before listen()/connect().
+// * Destroy the manager only after the io_context threads have stopped, or from a handler
+//   running on the io_context; after destruction no observer is called any more.
+//
+// Write policy: see vmnmob/connection/write_queue.hpp (bounded queue, QueueFull, then
+// SendQueueStalled after `write_stall_timeout` without progress).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vmnmob/base/expected.hpp"
+#include "vmnmob/connection/events.hpp"
+#include "vmnmob/connection/session.hpp"
+#include "vmnmob/connection/switch.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace vmnmob::connection {
+
+struct ManagerOptions {
+  SessionConfig session;
+  BackoffConfig backoff;
+  /// Bytes of bulk messages that may wait besides the batch being written.
+  std::size_t send_queue_limit = 4u << 20;
+  /// A write that makes no progress for this long closes the connection.
+  Duration write_stall_timeout = std::chrono::seconds(15);
+  /// Longest message accepted from a switch (at most 65535, the length field's range).
+  std::size_t max_message_size = 0xffff;
+  /// Timeout of requests that do not give one (Switch::request always does).
+  Duration request_timeout = std::chrono::seconds(10);
+};
+
+namespace detail {
+class Hub;
+struct Endpoints;
+}
+
+class SwitchManager {
+ public:
+  explicit SwitchManager(boost::asio::io_context& io, ManagerOptions options = {});
+  ~SwitchManager();
+  SwitchManager(const SwitchManager&) = delete;
+  SwitchManager& operator=(const SwitchManager&) = delete;
+
+  /// The observer must outlive the manager. Call before listen()/connect().
+  void add_observer(SwitchObserver& observer);
+
+  /// Passive mode on one address ("0.0.0.0", "::", "127.0.0.1", ...). Port 0 picks a free
+  /// port. Returns the bound port, or why binding failed.
+  Expected<std::uint16_t, std::string> listen(const std::string& address,
+                                              std::uint16_t port = ofp::kDefaultPort);
+  /// Passive mode on every IPv4 and IPv6 address: a dual-stack "::" socket, or "0.0.0.0"
+  /// where the host has no IPv6.
+  Expected<std::uint16_t, std::string> listen_any(std::uint16_t port = ofp::kDefaultPort);
+
+  /// Active mode: connects to a switch listening at address:port (an IP literal or a host
+  /// name) and keeps reconnecting with backoff until stop().
+  void connect(const std::string& address, std::uint16_t port);
+
+  /// Closes listeners, connectors and every connection (observers see SwitchDown/Shutdown).
+  void stop();
+
+  /// The up switch with this datapath id, or nullptr.
+  std::shared_ptr<Switch> find(DatapathId datapath_id) const;
+  std::vector<DatapathId> datapath_ids() const;
+  /// TCP connections, including those still in the handshake.
+  std::size_t connection_count() const;
+
+  const ManagerOptions& options() const;
+
+ private:
+  std::shared_ptr<detail::Hub> hub_;
+  std::shared_ptr<detail::Endpoints> endpoints_;  // listeners and connectors, for stop()
+};
+
+}  // namespace vmnmob::connection

@@ -1,0 +1,94 @@
+// A pool of mobile addresses (MoA) for one OFS.
+//
+// Addresses come from inclusive ranges. Each is in exactly one state: fresh (never handed
+// out), in use, held (released, waiting out the hold time) or free again. Allocation takes
+// fresh addresses first, in order, then expired ones in release order, so an address is
+// reused as late as possible. Every operation is amortised O(1) (O(log r) for r ranges to find
+// an address's slot): one state byte per address, fresh addresses are a cursor over the
+// ranges, held ones a FIFO (the hold time is the same for all), free ones a FIFO.
+// Exhaustion is an error value, never a duplicate address.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "vmnmob/base/address.hpp"
+#include "vmnmob/base/expected.hpp"
+#include "vmnmob/mobility/config.hpp"
+
+namespace vmnmob::mobility {
+
+enum class PoolError : std::uint8_t {
+  Exhausted,     // every address is in use or held
+  OutsidePool,   // the address is not in any range of this pool
+  InUse,         // reserve: somebody has it
+  Held,          // reserve: released recently, still in its hold time
+  NotAllocated,  // release: it is not in use
+};
+std::string_view to_string(PoolError e);
+
+class AddressPool {
+ public:
+  AddressPool() = default;
+  /// Overlapping or adjacent ranges are merged; empty ranges (first > last) are ignored.
+  AddressPool(std::vector<AddressRange> ranges, Duration hold_time);
+  /// The site's ranges plus the host addresses of its prefixes.
+  static AddressPool for_site(const SiteConfig& site, Duration hold_time);
+
+  Expected<Ipv4Address, PoolError> allocate(TimePoint now);
+  /// Takes a specific address (e.g. restoring a VMN that already holds it).
+  Expected<void, PoolError> reserve(Ipv4Address address, TimePoint now);
+  /// Starts the hold time of an address in use.
+  Expected<void, PoolError> release(Ipv4Address address, TimePoint now);
+  /// Moves addresses whose hold time has passed to the free list (allocate does this too).
+  void expire(TimePoint now);
+
+  bool contains(Ipv4Address address) const { return slot(address) != kNoSlot; }
+  bool in_use(Ipv4Address address) const { return state_of(address) == State::InUse; }
+  bool held(Ipv4Address address) const { return state_of(address) == State::Held; }
+  std::uint64_t capacity() const { return state_.size(); }
+  std::uint64_t in_use_count() const { return in_use_count_; }
+  std::uint64_t held_count() const { return held_.size(); }
+  std::uint64_t available() const { return capacity() - in_use_count_ - held_.size(); }
+  const std::vector<AddressRange>& ranges() const { return ranges_; }
+  Duration hold_time() const { return hold_time_; }
+
+  /// The whole state; held addresses carry the hold time left at `now`, so a snapshot
+  /// restored by another process (another clock) keeps the remaining hold.
+  nlohmann::json to_json(TimePoint now) const;
+  static Expected<AddressPool, std::string> from_json(const nlohmann::json& j, Duration hold_time,
+                                                      TimePoint now);
+
+ private:
+  enum class State : std::uint8_t { Fresh, InUse, Held, Free };
+  struct HeldAddress {
+    std::uint32_t address;
+    TimePoint until;
+  };
+  static constexpr std::size_t kNoSlot = ~std::size_t{0};
+  /// Index of the address's state byte, or kNoSlot outside the pool.
+  std::size_t slot(Ipv4Address address) const;
+  State state_of(Ipv4Address address) const {
+    std::size_t i = slot(address);
+    return i == kNoSlot ? State::Fresh : state_[i];
+  }
+  /// Next fresh address, skipping any that were reserved ahead of the cursor.
+  bool next_fresh(std::uint32_t& out);
+
+  std::vector<AddressRange> ranges_;
+  std::vector<std::uint64_t> range_base_;  // slot of ranges_[i].first
+  std::vector<State> state_;               // one per address
+  std::uint64_t in_use_count_ = 0;
+  Duration hold_time_{};
+  std::size_t cursor_range_ = 0;  // fresh addresses: ranges_[cursor_range_] from cursor_value_
+  std::uint64_t cursor_value_ = 0;
+  std::deque<HeldAddress> held_;
+  std::deque<std::uint32_t> free_;  // may hold stale entries (reserved since); skipped on use
+};
+
+}  // namespace vmnmob::mobility

@@ -1,0 +1,72 @@
+// The mobility engine's configuration: a plain struct the host fills (vmnctl-ofc reads it
+// from JSON). Names follow the paper: home prefix and home gateway are shared by every VMN;
+// each site (one OFS, by datapath id) has an uplink toward its WAN gateway and a pool of
+// mobile addresses (MoA) routable in that site.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vmnmob/base/address.hpp"
+
+namespace vmnmob::mobility {
+
+/// The engine never reads a clock; every handler takes `now`.
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+using Duration = Clock::duration;
+
+/// An inclusive range of IPv4 addresses, e.g. 192.0.2.10 - 192.0.2.200.
+struct AddressRange {
+  Ipv4Address first;
+  Ipv4Address last;
+  friend bool operator==(const AddressRange&, const AddressRange&) = default;
+};
+
+struct SiteConfig {
+  std::uint64_t datapath_id = 0;
+  /// The uplink toward the site LAN and its gateway router, by number or by name (a bridge may
+  /// connect before the port exists, so the name is resolved from port lists and port-status).
+  std::optional<std::uint32_t> uplink_port;
+  std::string uplink_name;
+  /// The site's WAN gateway router on the site LAN.
+  Ipv4Address gateway_ip;
+  /// If absent, resolved by an ARP probe from 0.0.0.0 sent out the uplink.
+  std::optional<MacAddress> gateway_mac;
+  /// The MoA pool of this OFS: ranges and/or CIDR prefixes (a prefix contributes its host
+  /// addresses, i.e. without network and broadcast addresses when shorter than /31).
+  std::vector<AddressRange> pool_ranges;
+  std::vector<Ipv4Prefix> pool_prefixes;
+  /// Port-name prefixes of VM ports (e.g. "vnet", "tap"); empty = every port except the uplink
+  /// and LOCAL. Used by the default policy.
+  std::vector<std::string> vm_port_prefixes;
+};
+
+struct MobilityConfig {
+  /// The private subnet all VMNs share, and their default gateway there.
+  Ipv4Prefix home_prefix;
+  Ipv4Address home_gateway;
+  /// Answered for the home gateway at every site, so a guest's ARP cache stays valid after
+  /// a migration (the paper leaves this open; see docs/MOBILITY.md).
+  MacAddress virtual_gateway_mac = MacAddress::from_u64(0x02'00'5e'00'00'01);
+  std::vector<SiteConfig> sites;
+  /// An old MoA returns to its pool only after this long, so late packets for it cannot reach
+  /// a VMN that received it next.
+  Duration hold_time = std::chrono::seconds(60);
+  /// How long an unanswered probe for an unknown HoA is kept (then the asker is forgotten).
+  Duration probe_timeout = std::chrono::seconds(3);
+  /// How often an unresolved site gateway MAC is probed again.
+  Duration gateway_probe_interval = std::chrono::seconds(2);
+  /// The first of the five consecutive tables the engine uses (see flow_builder.hpp).
+  std::uint8_t first_table = 0;
+  /// Stamped into the top byte of every cookie the engine writes, so several controllers (or
+  /// engines) can share a switch and each removes only its own flows.
+  std::uint8_t cookie_owner = 0xa7;
+};
+
+const SiteConfig* find_site(const MobilityConfig& config, std::uint64_t datapath_id);
+
+}  // namespace vmnmob::mobility

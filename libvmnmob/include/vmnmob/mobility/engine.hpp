@@ -1,0 +1,145 @@
+// The mobility engine: the paper's controller logic, without I/O.
+//
+// The host (vmnctl-ofc, or any other controller) feeds it events — switch up/down with ports,
+// port status, ARP/RARP packet-ins, flow-removed, timer ticks — each with `now`, and sends the
+// messages it returns to the named datapaths. Nothing here reads a clock or a socket, so every
+// scenario is a deterministic test.
+//
+// Output is a Batch, filled in send order:
+//   1. flow-mods that add the new state (on every switch involved; at switch-up preceded by
+//      the reconcile delete of all this engine's flows on that switch),
+//   2. packet-outs (ARP replies, the announce of a new MoA to the site gateway, probes),
+//   3. one BARRIER_REQUEST per switch that got flow-mods in 1, if deletions follow,
+//   4. from Batch::break_at: flow-mods that delete the old state, by exact cookie (or, for a
+//      single flow that must go while its group stays, DELETE_STRICT).
+// Sending the batch in order on each switch's connection gives make-before-break per switch;
+// a host that waits for every BarrierReply of a batch before sending messages[break_at..]
+// gets it across switches too (a correspondent's switch has the new MoA before the old
+// location's flows go).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "vmnmob/base/expected.hpp"
+#include "vmnmob/mobility/address_pool.hpp"
+#include "vmnmob/mobility/arp_frame.hpp"
+#include "vmnmob/mobility/config.hpp"
+#include "vmnmob/mobility/flow_builder.hpp"
+#include "vmnmob/mobility/policy.hpp"
+#include "vmnmob/mobility/registry.hpp"
+#include "vmnmob/ofp/message.hpp"
+
+namespace vmnmob::mobility {
+
+/// Something the host may log or count.
+struct Event {
+  enum class Kind : std::uint8_t {
+    SwitchUp,
+    SwitchDown,
+    UnknownSwitch,      // a datapath that is not in the configuration; ignored
+    GatewayResolved,    // site gateway MAC learned (moa = gateway IP, peer_mac = its MAC)
+    VmnDetected,        // mac, home_address, to
+    MoaAssigned,        // mac, mobile_address, to
+    MoaReleased,        // mac, old_mobile_address (its hold time starts)
+    Migrated,           // mac, from/old_mobile_address -> to/mobile_address
+    PoolExhausted,      // to.datapath_id: a VMN could not get a MoA there
+    SpoofRefused,       // mac claimed at `to`, the VMN stays at `from`
+    AddressConflict,    // an ARP claims a registered HoA with another MAC, or a new HoA
+    CorrespondentsLinked,  // mac and peer_mac
+    ProbeSent,          // home_address of an unknown peer is being probed
+    ProbeExpired,       // nobody answered for home_address
+    FlowRestored,       // a flow of ours was removed by someone else and was added back
+  };
+  Kind kind = Kind::SwitchUp;
+  TimePoint at{};
+  MacAddress mac;
+  MacAddress peer_mac;
+  Ipv4Address home_address;
+  Ipv4Address mobile_address;
+  Ipv4Address old_mobile_address;
+  Location from;
+  Location to;
+};
+std::string_view to_string(Event::Kind kind);
+/// One log line, e.g. "migrated 52:54:00:00:00:01 hoa 10.0.0.1 from dp 1 port 3 moa ... to ...".
+std::string to_string(const Event& e);
+
+struct Outgoing {
+  std::uint64_t datapath_id = 0;
+  ofp::Message message;
+};
+
+struct Batch {
+  std::vector<Outgoing> messages;
+  /// messages[break_at..] delete old state (see the header comment).
+  std::size_t break_at = 0;
+  std::vector<Event> events;
+  /// Keeps the capacity, so a host that reuses one Batch stops allocating.
+  void clear() {
+    messages.clear();
+    events.clear();
+    break_at = 0;
+  }
+};
+
+class MobilityEngine {
+ public:
+  explicit MobilityEngine(MobilityConfig config, std::unique_ptr<MobilityPolicy> policy = nullptr);
+  ~MobilityEngine();
+  MobilityEngine(MobilityEngine&&) noexcept;
+  MobilityEngine& operator=(MobilityEngine&&) noexcept;
+
+  // ---- Events. Each appends to `out` (call out.clear() first to start a new batch). ----
+
+  /// The switch connected (after FEATURES and the port list). Reconciles: deletes every flow
+  /// carrying this engine's cookie owner, then adds the base flows and the flows of its VMNs
+  /// and their correspondents; probes the site gateway's MAC if it is not configured.
+  void on_switch_up(TimePoint now, std::uint64_t datapath_id, std::span<const ofp::Port> ports, Batch& out);
+  /// Its VMNs keep their identity and MoAs; nothing is sent to it until it returns.
+  void on_switch_down(TimePoint now, std::uint64_t datapath_id, Batch& out);
+  void on_port_status(TimePoint now, std::uint64_t datapath_id, const ofp::PortStatus& status, Batch& out);
+  /// An ARP or RARP frame that arrived on in_port of the datapath.
+  void on_arp(TimePoint now, std::uint64_t datapath_id, std::uint32_t in_port, const ArpFrame& frame, Batch& out);
+  /// Convenience: parses the packet-in's frame and calls on_arp; other frames are ignored.
+  void on_packet_in(TimePoint now, std::uint64_t datapath_id, const ofp::PacketIn& packet_in, Batch& out);
+  /// A flow carrying this engine's cookie that the engine still wants is added back.
+  void on_flow_removed(TimePoint now, std::uint64_t datapath_id, const ofp::FlowRemoved& removed, Batch& out);
+  /// Expires held MoAs and unanswered probes, re-probes unresolved gateways.
+  void on_tick(TimePoint now, Batch& out);
+
+  // ---- State ----
+  const MobilityConfig& config() const;
+  const VmnRegistry& registry() const;
+  const AddressPool* pool(std::uint64_t datapath_id) const;
+  bool connected(std::uint64_t datapath_id) const;
+  std::optional<MacAddress> gateway_mac(std::uint64_t datapath_id) const;
+  std::optional<std::uint32_t> uplink_port(std::uint64_t datapath_id) const;
+  /// The flows the engine believes a connected switch holds (command Add, in no particular
+  /// order); compare with build_switch_flows(flow_context(dp), registry(), dp, ...).
+  std::vector<ofp::FlowMod> installed_flows(std::uint64_t datapath_id) const;
+  SwitchFlowContext flow_context(std::uint64_t datapath_id) const;
+  std::uint32_t base_generation(std::uint64_t datapath_id) const;
+  std::size_t pending_probes() const;
+
+  /// Registry, pools (held addresses included, with the hold time left), learned gateway MACs
+  /// and uplink ports. Connection state is not part of it: after a restore every switch is
+  /// reconciled when it connects.
+  nlohmann::json snapshot(TimePoint now) const;
+  /// Replaces the state with a snapshot; on error the engine is unchanged. Switches that are
+  /// connected are reconciled at once (their messages go to `out`).
+  Expected<void, std::string> restore(const nlohmann::json& snapshot, TimePoint now, Batch& out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vmnmob::mobility

@@ -1,0 +1,78 @@
+// The VMN registry (paper table 3): per VMN, keyed by its MAC, the HoA, the current MoA,
+// where it is (datapath and port) and its correspondents.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "vmnmob/base/address.hpp"
+#include "vmnmob/base/expected.hpp"
+#include "vmnmob/mobility/config.hpp"
+
+namespace vmnmob::mobility {
+
+/// A VMN's number in this registry; dense, stable for the registry's life and across a
+/// snapshot. It names the VMN in flow cookies.
+using VmnId = std::uint32_t;
+
+struct Location {
+  std::uint64_t datapath_id = 0;
+  std::uint32_t port = 0;
+  friend bool operator==(const Location&, const Location&) = default;
+};
+
+struct Vmn {
+  VmnId id = 0;
+  MacAddress mac;
+  Ipv4Address home_address;
+  Ipv4Address mobile_address;
+  Location location;
+  /// Bumped whenever the MoA or the location changes; part of the cookies of this VMN's flows
+  /// so that the flows of the previous location can be deleted exactly after the new ones
+  /// are in (make-before-break).
+  std::uint32_t generation = 0;
+  /// Sorted, without repeats. The relation is symmetric.
+  std::vector<VmnId> correspondents;
+  TimePoint detected_at{};
+  TimePoint last_seen{};
+  TimePoint moved_at{};
+
+  bool has_correspondent(VmnId other) const;
+};
+
+class VmnRegistry {
+ public:
+  /// Nullptr when absent. All three lookups are hash lookups.
+  const Vmn* find(MacAddress mac) const;
+  const Vmn* find_by_home_address(Ipv4Address hoa) const;
+  const Vmn* find_by_mobile_address(Ipv4Address moa) const;
+  const Vmn& at(VmnId id) const { return vmns_[id]; }
+  std::size_t size() const { return vmns_.size(); }
+  auto begin() const { return vmns_.cbegin(); }
+  auto end() const { return vmns_.cend(); }
+
+  /// Registers a VMN. Fails (returns nullptr) if the MAC, HoA or MoA is already registered.
+  const Vmn* add(MacAddress mac, Ipv4Address hoa, Ipv4Address moa, Location where, TimePoint now);
+  /// New location and MoA; bumps the generation.
+  void move(VmnId id, Location where, Ipv4Address moa, TimePoint now);
+  void touch(VmnId id, TimePoint now) { vmns_[id].last_seen = now; }
+  /// Records a and b as each other's correspondents; false if they already were (or a == b).
+  bool link(VmnId a, VmnId b);
+
+  void reserve(std::size_t n);
+  /// Timestamps are stored as ages relative to `now`.
+  nlohmann::json to_json(TimePoint now) const;
+  static Expected<VmnRegistry, std::string> from_json(const nlohmann::json& j, TimePoint now);
+
+ private:
+  std::vector<Vmn> vmns_;
+  std::unordered_map<MacAddress, VmnId> by_mac_;
+  std::unordered_map<Ipv4Address, VmnId> by_home_;
+  std::unordered_map<Ipv4Address, VmnId> by_mobile_;
+};
+
+}  // namespace vmnmob::mobility

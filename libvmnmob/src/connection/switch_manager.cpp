@@ -1,0 +1,301 @@
+#include "vmnmob/connection/switch_manager.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+
+#include "connection/connection.hpp"
+
+namespace vmnmob::connection {
+namespace detail {
+
+// ---- Hub ----
+
+std::shared_ptr<Connection> Hub::adopt(tcp::socket socket, std::function<void(bool)> on_closed,
+                                       std::function<void()> on_up) {
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket));
+  {
+    std::lock_guard lock(mutex_);
+    connections_[conn.get()] = conn;
+  }
+  conn->start(std::move(on_closed), std::move(on_up));
+  return conn;
+}
+
+void Hub::switch_up(const std::shared_ptr<Connection>& conn) {
+  DatapathId id = conn->datapath_id();
+  std::shared_ptr<Connection> old;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = registry_[id];
+    old = slot.lock();
+    slot = conn;
+  }
+  if (old && old != conn) {
+    // Report the old connection down before the new one up, so observers see a clean
+    // down/up sequence for the datapath id; then close the old one on its own strand.
+    if (old->claim_down_report()) {
+      SwitchDown event{id, DisconnectReason::Replaced,
+                       "replaced by a new connection from " + conn->peer(),
+                       old->counters_snapshot()};
+      notify([&](SwitchObserver& o) { o.on_switch_down(event); });
+    }
+    old->replace();
+  }
+  auto ports = conn->ports();
+  auto features = conn->features();
+  SwitchUp event{*conn, id, features, ports};
+  notify([&](SwitchObserver& o) { o.on_switch_up(event); });
+}
+
+void Hub::switch_down(Connection& conn, const SwitchDown& event) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = registry_.find(event.datapath_id);
+    if (it != registry_.end()) {
+      auto current = it->second.lock();
+      if (!current || current.get() == &conn) registry_.erase(it);
+    }
+  }
+  notify([&](SwitchObserver& o) { o.on_switch_down(event); });
+}
+
+void Hub::forget(const Connection* conn) {
+  std::lock_guard lock(mutex_);
+  connections_.erase(conn);
+}
+
+std::shared_ptr<Connection> Hub::find(DatapathId id) const {
+  std::lock_guard lock(mutex_);
+  auto it = registry_.find(id);
+  if (it == registry_.end()) return nullptr;
+  auto conn = it->second.lock();
+  if (conn && !conn->connected()) return nullptr;
+  return conn;
+}
+
+std::vector<DatapathId> Hub::datapath_ids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<DatapathId> ids;
+  for (const auto& [id, weak] : registry_)
+    if (auto conn = weak.lock(); conn && conn->connected()) ids.push_back(id);
+  return ids;
+}
+
+std::size_t Hub::connection_count() const {
+  std::lock_guard lock(mutex_);
+  return connections_.size();
+}
+
+std::vector<std::shared_ptr<Connection>> Hub::all_connections() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<Connection>> all;
+  for (const auto& [ptr, weak] : connections_)
+    if (auto conn = weak.lock()) all.push_back(std::move(conn));
+  return all;
+}
+
+// ---- Passive mode ----
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(std::shared_ptr<Hub> hub, tcp::acceptor acceptor)
+      : hub_(std::move(hub)), acceptor_(std::move(acceptor)) {}
+
+  void accept() {
+    acceptor_.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
+                                                       tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+      if (!ec) self->hub_->adopt(std::move(socket));
+      // Errors such as EMFILE are transient: keep accepting.
+      self->accept();
+    });
+  }
+  void stop() {
+    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->acceptor_.close(ignored);
+    });
+  }
+
+ private:
+  std::shared_ptr<Hub> hub_;
+  tcp::acceptor acceptor_;
+};
+
+// ---- Active mode ----
+
+class Connector : public std::enable_shared_from_this<Connector> {
+ public:
+  Connector(std::shared_ptr<Hub> hub, std::string host, std::uint16_t port)
+      : hub_(std::move(hub)),
+        strand_(asio::make_strand(hub_->io())),
+        resolver_(strand_),
+        timer_(strand_),
+        host_(std::move(host)),
+        port_(port),
+        backoff_(hub_->options().backoff) {}
+
+  void start() {
+    asio::post(strand_, [self = shared_from_this()] { self->attempt(); });
+  }
+
+  void stop() {
+    asio::post(strand_, [self = shared_from_this()] {
+      self->stopped_ = true;
+      self->timer_.cancel();
+      self->resolver_.cancel();
+      boost::system::error_code ignored;
+      if (self->socket_) self->socket_->close(ignored);
+      if (auto conn = self->current_.lock()) conn->close();
+    });
+  }
+
+ private:
+  void attempt() {
+    if (stopped_) return;
+    resolver_.async_resolve(
+        host_, std::to_string(port_),
+        asio::bind_executor(strand_, [self = shared_from_this()](
+                                         const boost::system::error_code& ec,
+                                         tcp::resolver::results_type results) {
+          if (self->stopped_) return;
+          if (ec) return self->retry();
+          self->socket_.emplace(self->hub_->io());
+          asio::async_connect(
+              *self->socket_, results,
+              asio::bind_executor(self->strand_, [self](const boost::system::error_code& cec,
+                                                        const tcp::endpoint&) {
+                if (self->stopped_ || cec) {
+                  self->socket_.reset();
+                  if (!self->stopped_) self->retry();
+                  return;
+                }
+                tcp::socket socket = std::move(*self->socket_);
+                self->socket_.reset();
+                std::weak_ptr<Connector> weak = self;
+                self->current_ = self->hub_->adopt(
+                    std::move(socket),
+                    [weak](bool) {
+                      if (auto c = weak.lock())
+                        asio::post(c->strand_, [c] { c->retry(); });
+                    },
+                    [weak] {
+                      if (auto c = weak.lock()) asio::post(c->strand_, [c] { c->backoff_.on_up(); });
+                    });
+              }));
+        }));
+  }
+
+  void retry() {
+    if (stopped_) return;
+    TimePoint at = backoff_.on_failure(Clock::now());
+    timer_.expires_at(at);
+    timer_.async_wait(asio::bind_executor(
+        strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
+          if (!ec) self->attempt();
+        }));
+  }
+
+  std::shared_ptr<Hub> hub_;
+  Strand strand_;
+  tcp::resolver resolver_;
+  asio::steady_timer timer_;
+  std::optional<tcp::socket> socket_;
+  std::weak_ptr<Connection> current_;
+  std::string host_;
+  std::uint16_t port_;
+  Backoff backoff_;
+  bool stopped_ = false;
+};
+
+// Holds what stop() must reach; kept apart from Hub so connections do not keep them alive.
+struct Endpoints {
+  std::mutex mutex;
+  std::vector<std::shared_ptr<Listener>> listeners;
+  std::vector<std::shared_ptr<Connector>> connectors;
+};
+
+}  // namespace detail
+
+SwitchManager::SwitchManager(boost::asio::io_context& io, ManagerOptions options)
+    : hub_(std::make_shared<detail::Hub>(io, std::move(options))),
+      endpoints_(std::make_shared<detail::Endpoints>()) {}
+
+SwitchManager::~SwitchManager() {
+  stop();
+  hub_->detach();
+}
+
+void SwitchManager::add_observer(SwitchObserver& observer) { hub_->add_observer(observer); }
+
+Expected<std::uint16_t, std::string> SwitchManager::listen(const std::string& address,
+                                                           std::uint16_t port) {
+  namespace asio = boost::asio;
+  using tcp = asio::ip::tcp;
+  boost::system::error_code ec;
+  auto ip = asio::ip::make_address(address, ec);
+  if (ec) return unexpected("listen " + address + ": not an IP address");
+  tcp::endpoint endpoint(ip, port);
+  tcp::acceptor acceptor(hub_->io());
+  auto failed = [&](const char* what) {
+    return unexpected("listen " + address + ":" + std::to_string(port) + ": " + what + ": " +
+                      ec.message());
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return failed("open");
+  acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (ec) return failed("SO_REUSEADDR");
+  // "::" serves IPv4 too (mapped addresses) unless the host forces IPV6_V6ONLY.
+  if (ip.is_v6() && ip.to_v6().is_unspecified()) {
+    acceptor.set_option(asio::ip::v6_only(false), ec);
+    if (ec) return failed("IPV6_V6ONLY");
+  }
+  acceptor.bind(endpoint, ec);
+  if (ec) return failed("bind");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return failed("listen");
+  std::uint16_t bound = acceptor.local_endpoint(ec).port();
+  auto listener = std::make_shared<detail::Listener>(hub_, std::move(acceptor));
+  listener->accept();
+  std::lock_guard lock(endpoints_->mutex);
+  endpoints_->listeners.push_back(std::move(listener));
+  return bound;
+}
+
+Expected<std::uint16_t, std::string> SwitchManager::listen_any(std::uint16_t port) {
+  auto dual = listen("::", port);
+  if (dual) return dual;
+  return listen("0.0.0.0", port);
+}
+
+void SwitchManager::connect(const std::string& address, std::uint16_t port) {
+  auto connector = std::make_shared<detail::Connector>(hub_, address, port);
+  connector->start();
+  std::lock_guard lock(endpoints_->mutex);
+  endpoints_->connectors.push_back(std::move(connector));
+}
+
+void SwitchManager::stop() {
+  {
+    std::lock_guard lock(endpoints_->mutex);
+    for (auto& l : endpoints_->listeners) l->stop();
+    for (auto& c : endpoints_->connectors) c->stop();
+    endpoints_->listeners.clear();
+    endpoints_->connectors.clear();
+  }
+  for (auto& conn : hub_->all_connections()) conn->close();
+}
+
+std::shared_ptr<Switch> SwitchManager::find(DatapathId datapath_id) const {
+  return hub_->find(datapath_id);
+}
+
+std::vector<DatapathId> SwitchManager::datapath_ids() const { return hub_->datapath_ids(); }
+
+std::size_t SwitchManager::connection_count() const { return hub_->connection_count(); }
+
+const ManagerOptions& SwitchManager::options() const { return hub_->options(); }
+
+}  // namespace vmnmob::connection

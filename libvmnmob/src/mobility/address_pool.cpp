@@ -1,0 +1,231 @@
+#include "vmnmob/mobility/address_pool.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+namespace vmnmob::mobility {
+
+std::string_view to_string(PoolError e) {
+  switch (e) {
+    case PoolError::Exhausted: return "pool exhausted";
+    case PoolError::OutsidePool: return "address outside the pool";
+    case PoolError::InUse: return "address in use";
+    case PoolError::Held: return "address in its hold time";
+    case PoolError::NotAllocated: return "address not allocated";
+  }
+  return "unknown pool error";
+}
+
+AddressPool::AddressPool(std::vector<AddressRange> ranges, Duration hold_time) : hold_time_(hold_time) {
+  std::erase_if(ranges, [](const AddressRange& r) { return r.first > r.last; });
+  std::sort(ranges.begin(), ranges.end(),
+            [](const AddressRange& a, const AddressRange& b) { return a.first < b.first; });
+  for (const AddressRange& r : ranges) {
+    if (!ranges_.empty() &&
+        std::uint64_t{r.first.value} <= std::uint64_t{ranges_.back().last.value} + 1) {
+      ranges_.back().last = std::max(ranges_.back().last, r.last);
+    } else {
+      ranges_.push_back(r);
+    }
+  }
+  std::uint64_t capacity = 0;
+  for (const AddressRange& r : ranges_) {
+    range_base_.push_back(capacity);
+    capacity += std::uint64_t{r.last.value} - r.first.value + 1;
+  }
+  state_.assign(static_cast<std::size_t>(capacity), State::Fresh);
+  if (!ranges_.empty()) cursor_value_ = ranges_.front().first.value;
+}
+
+AddressPool AddressPool::for_site(const SiteConfig& site, Duration hold_time) {
+  std::vector<AddressRange> ranges = site.pool_ranges;
+  for (const Ipv4Prefix& p : site.pool_prefixes) {
+    std::uint32_t network = p.network.value & p.mask();
+    std::uint32_t broadcast = network | ~p.mask();
+    // /31 and /32 have no network or broadcast address to skip (RFC 3021).
+    if (p.length >= 31)
+      ranges.push_back({{network}, {broadcast}});
+    else
+      ranges.push_back({{network + 1}, {broadcast - 1}});
+  }
+  return AddressPool(std::move(ranges), hold_time);
+}
+
+std::size_t AddressPool::slot(Ipv4Address address) const {
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
+                             [](Ipv4Address a, const AddressRange& r) { return a < r.first; });
+  if (it == ranges_.begin()) return kNoSlot;
+  --it;
+  if (address > it->last) return kNoSlot;
+  auto i = static_cast<std::size_t>(it - ranges_.begin());
+  return static_cast<std::size_t>(range_base_[i] + (address.value - it->first.value));
+}
+
+bool AddressPool::next_fresh(std::uint32_t& out) {
+  while (cursor_range_ < ranges_.size()) {
+    const AddressRange& r = ranges_[cursor_range_];
+    if (cursor_value_ > r.last.value) {
+      if (++cursor_range_ < ranges_.size()) cursor_value_ = ranges_[cursor_range_].first.value;
+      continue;
+    }
+    auto candidate = static_cast<std::uint32_t>(cursor_value_);
+    auto index = static_cast<std::size_t>(range_base_[cursor_range_] + (cursor_value_ - r.first.value));
+    ++cursor_value_;
+    if (state_[index] != State::Fresh) continue;  // reserved ahead of the cursor
+    out = candidate;
+    return true;
+  }
+  return false;
+}
+
+void AddressPool::expire(TimePoint now) {
+  while (!held_.empty() && held_.front().until <= now) {
+    state_[slot(Ipv4Address{held_.front().address})] = State::Free;
+    free_.push_back(held_.front().address);
+    held_.pop_front();
+  }
+}
+
+Expected<Ipv4Address, PoolError> AddressPool::allocate(TimePoint now) {
+  expire(now);
+  if (available() == 0) return unexpected(PoolError::Exhausted);
+  std::uint32_t a = 0;
+  if (!next_fresh(a)) {
+    // Every address neither in use nor held is behind the cursor, hence in the free list.
+    for (;;) {
+      if (free_.empty()) return unexpected(PoolError::Exhausted);  // unreachable by the count
+      a = free_.front();
+      free_.pop_front();
+      if (state_of(Ipv4Address{a}) == State::Free) break;
+    }
+  }
+  state_[slot(Ipv4Address{a})] = State::InUse;
+  ++in_use_count_;
+  return Ipv4Address{a};
+}
+
+Expected<void, PoolError> AddressPool::reserve(Ipv4Address address, TimePoint now) {
+  expire(now);
+  std::size_t i = slot(address);
+  if (i == kNoSlot) return unexpected(PoolError::OutsidePool);
+  if (state_[i] == State::InUse) return unexpected(PoolError::InUse);
+  if (state_[i] == State::Held) return unexpected(PoolError::Held);
+  state_[i] = State::InUse;  // a stale free-list entry is skipped when it comes up
+  ++in_use_count_;
+  return {};
+}
+
+Expected<void, PoolError> AddressPool::release(Ipv4Address address, TimePoint now) {
+  std::size_t i = slot(address);
+  if (i == kNoSlot) return unexpected(PoolError::OutsidePool);
+  if (state_[i] != State::InUse) return unexpected(PoolError::NotAllocated);
+  state_[i] = State::Held;
+  --in_use_count_;
+  held_.push_back({address.value, now + hold_time_});
+  expire(now);  // a zero hold time frees at once
+  return {};
+}
+
+nlohmann::json AddressPool::to_json(TimePoint now) const {
+  using nlohmann::json;
+  json ranges = json::array();
+  json in_use = json::array();
+  for (std::size_t r = 0; r < ranges_.size(); ++r) {
+    ranges.push_back({ranges_[r].first.to_string(), ranges_[r].last.to_string()});
+    const std::uint64_t size = std::uint64_t{ranges_[r].last.value} - ranges_[r].first.value + 1;
+    for (std::uint64_t k = 0; k < size; ++k)
+      if (state_[static_cast<std::size_t>(range_base_[r] + k)] == State::InUse)
+        in_use.push_back(Ipv4Address{static_cast<std::uint32_t>(ranges_[r].first.value + k)}.to_string());
+  }
+  json held = json::array();
+  for (const HeldAddress& h : held_) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(h.until - now).count();
+    held.push_back({{"address", Ipv4Address{h.address}.to_string()}, {"remaining_ms", std::max<std::int64_t>(left, 0)}});
+  }
+  // The free list in order, each address once (later copies are stale entries).
+  json free = json::array();
+  std::vector<bool> listed(state_.size(), false);
+  for (std::uint32_t a : free_) {
+    std::size_t i = slot(Ipv4Address{a});
+    if (state_[i] != State::Free || listed[i]) continue;
+    listed[i] = true;
+    free.push_back(Ipv4Address{a}.to_string());
+  }
+  json cursor = nullptr;
+  if (cursor_range_ < ranges_.size() && cursor_value_ <= ranges_[cursor_range_].last.value)
+    cursor = Ipv4Address{static_cast<std::uint32_t>(cursor_value_)}.to_string();
+  return {{"ranges", ranges}, {"in_use", in_use}, {"held", held}, {"free", free}, {"next_fresh", cursor}};
+}
+
+Expected<AddressPool, std::string> AddressPool::from_json(const nlohmann::json& j, Duration hold_time,
+                                                           TimePoint now) {
+  auto addr = [](const nlohmann::json& v, const std::string& path) -> Expected<Ipv4Address, std::string> {
+    if (!v.is_string()) return unexpected(path + ": not a string");
+    auto a = Ipv4Address::parse(v.get<std::string>());
+    if (!a) return unexpected(path + ": not an IPv4 address");
+    return *a;
+  };
+  if (!j.is_object()) return unexpected(std::string("pool: not an object"));
+  for (const char* key : {"ranges", "in_use", "held", "free"})
+    if (!j.contains(key) || !j[key].is_array()) return unexpected(std::string("pool.") + key + ": missing array");
+  std::vector<AddressRange> ranges;
+  for (std::size_t i = 0; i < j["ranges"].size(); ++i) {
+    const auto& r = j["ranges"][i];
+    std::string path = "pool.ranges[" + std::to_string(i) + "]";
+    if (!r.is_array() || r.size() != 2) return unexpected(path + ": not a [first, last] pair");
+    auto first = addr(r[0], path + "[0]");
+    auto last = addr(r[1], path + "[1]");
+    if (!first) return unexpected(first.error());
+    if (!last) return unexpected(last.error());
+    ranges.push_back({*first, *last});
+  }
+  AddressPool pool(std::move(ranges), hold_time);
+  for (std::size_t i = 0; i < j["in_use"].size(); ++i) {
+    auto a = addr(j["in_use"][i], "pool.in_use[" + std::to_string(i) + "]");
+    if (!a) return unexpected(a.error());
+    std::size_t slot = pool.slot(*a);
+    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
+      return unexpected("pool.in_use[" + std::to_string(i) + "]: outside the pool or repeated");
+    pool.state_[slot] = State::InUse;
+    ++pool.in_use_count_;
+  }
+  for (std::size_t i = 0; i < j["held"].size(); ++i) {
+    const auto& h = j["held"][i];
+    std::string path = "pool.held[" + std::to_string(i) + "]";
+    if (!h.is_object() || !h.contains("address") || !h.contains("remaining_ms") ||
+        !h["remaining_ms"].is_number_integer())
+      return unexpected(path + ": needs address and remaining_ms");
+    auto a = addr(h["address"], path + ".address");
+    if (!a) return unexpected(a.error());
+    std::size_t slot = pool.slot(*a);
+    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
+      return unexpected(path + ": outside the pool, in use or repeated");
+    pool.state_[slot] = State::Held;
+    pool.held_.push_back({a->value, now + std::chrono::milliseconds(h["remaining_ms"].get<std::int64_t>())});
+  }
+  for (std::size_t i = 0; i < j["free"].size(); ++i) {
+    auto a = addr(j["free"][i], "pool.free[" + std::to_string(i) + "]");
+    if (!a) return unexpected(a.error());
+    std::size_t slot = pool.slot(*a);
+    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
+      return unexpected("pool.free[" + std::to_string(i) + "]: outside the pool, in use, held or repeated");
+    pool.state_[slot] = State::Free;
+    pool.free_.push_back(a->value);
+  }
+  if (j.contains("next_fresh") && !j["next_fresh"].is_null()) {
+    auto a = addr(j["next_fresh"], "pool.next_fresh");
+    if (!a) return unexpected(a.error());
+    auto it = std::find_if(pool.ranges_.begin(), pool.ranges_.end(),
+                           [&](const AddressRange& r) { return r.first <= *a && *a <= r.last; });
+    if (it == pool.ranges_.end()) return unexpected(std::string("pool.next_fresh: outside the pool"));
+    pool.cursor_range_ = static_cast<std::size_t>(it - pool.ranges_.begin());
+    pool.cursor_value_ = a->value;
+  } else {
+    pool.cursor_range_ = pool.ranges_.size();
+  }
+  return pool;
+}
+
+}  // namespace vmnmob::mobility

@@ -1,0 +1,141 @@
+#include "vmnmob/mobility/registry.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+namespace vmnmob::mobility {
+
+bool Vmn::has_correspondent(VmnId other) const {
+  return std::binary_search(correspondents.begin(), correspondents.end(), other);
+}
+
+const Vmn* VmnRegistry::find(MacAddress mac) const {
+  auto it = by_mac_.find(mac);
+  return it == by_mac_.end() ? nullptr : &vmns_[it->second];
+}
+const Vmn* VmnRegistry::find_by_home_address(Ipv4Address hoa) const {
+  auto it = by_home_.find(hoa);
+  return it == by_home_.end() ? nullptr : &vmns_[it->second];
+}
+const Vmn* VmnRegistry::find_by_mobile_address(Ipv4Address moa) const {
+  auto it = by_mobile_.find(moa);
+  return it == by_mobile_.end() ? nullptr : &vmns_[it->second];
+}
+
+const Vmn* VmnRegistry::add(MacAddress mac, Ipv4Address hoa, Ipv4Address moa, Location where,
+                            TimePoint now) {
+  if (by_mac_.contains(mac) || by_home_.contains(hoa) || by_mobile_.contains(moa)) return nullptr;
+  auto id = static_cast<VmnId>(vmns_.size());
+  Vmn& v = vmns_.emplace_back();
+  v.id = id;
+  v.mac = mac;
+  v.home_address = hoa;
+  v.mobile_address = moa;
+  v.location = where;
+  v.detected_at = v.last_seen = v.moved_at = now;
+  by_mac_.emplace(mac, id);
+  by_home_.emplace(hoa, id);
+  by_mobile_.emplace(moa, id);
+  return &v;
+}
+
+void VmnRegistry::move(VmnId id, Location where, Ipv4Address moa, TimePoint now) {
+  Vmn& v = vmns_[id];
+  if (moa != v.mobile_address) {
+    by_mobile_.erase(v.mobile_address);
+    by_mobile_.emplace(moa, id);
+    v.mobile_address = moa;
+  }
+  v.location = where;
+  ++v.generation;
+  v.moved_at = v.last_seen = now;
+}
+
+bool VmnRegistry::link(VmnId a, VmnId b) {
+  if (a == b) return false;
+  auto insert = [](std::vector<VmnId>& list, VmnId x) {
+    auto it = std::lower_bound(list.begin(), list.end(), x);
+    if (it != list.end() && *it == x) return false;
+    list.insert(it, x);
+    return true;
+  };
+  bool added = insert(vmns_[a].correspondents, b);
+  insert(vmns_[b].correspondents, a);
+  return added;
+}
+
+void VmnRegistry::reserve(std::size_t n) {
+  vmns_.reserve(n);
+  by_mac_.reserve(n);
+  by_home_.reserve(n);
+  by_mobile_.reserve(n);
+}
+
+namespace {
+std::int64_t age_ms(TimePoint now, TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count();
+}
+}  // namespace
+
+nlohmann::json VmnRegistry::to_json(TimePoint now) const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Vmn& v : vmns_) {
+    nlohmann::json peers = nlohmann::json::array();
+    for (VmnId p : v.correspondents) peers.push_back(vmns_[p].mac.to_string());
+    out.push_back({{"id", v.id},
+                   {"mac", v.mac.to_string()},
+                   {"home_address", v.home_address.to_string()},
+                   {"mobile_address", v.mobile_address.to_string()},
+                   {"datapath_id", v.location.datapath_id},
+                   {"port", v.location.port},
+                   {"generation", v.generation},
+                   {"correspondents", peers},
+                   {"detected_age_ms", age_ms(now, v.detected_at)},
+                   {"last_seen_age_ms", age_ms(now, v.last_seen)},
+                   {"moved_age_ms", age_ms(now, v.moved_at)}});
+  }
+  return out;
+}
+
+Expected<VmnRegistry, std::string> VmnRegistry::from_json(const nlohmann::json& j, TimePoint now) {
+  if (!j.is_array()) return unexpected(std::string("vmns: not an array"));
+  VmnRegistry r;
+  r.reserve(j.size());
+  std::vector<std::vector<std::string>> peers(j.size());
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const auto& e = j[i];
+    std::string path = "vmns[" + std::to_string(i) + "]";
+    try {
+      if (e.at("id").get<VmnId>() != i) return unexpected(path + ".id: ids must be dense and in order");
+      auto mac = MacAddress::parse(e.at("mac").get<std::string>());
+      auto hoa = Ipv4Address::parse(e.at("home_address").get<std::string>());
+      auto moa = Ipv4Address::parse(e.at("mobile_address").get<std::string>());
+      if (!mac || !hoa || !moa) return unexpected(path + ": bad mac, home_address or mobile_address");
+      Location where{e.at("datapath_id").get<std::uint64_t>(), e.at("port").get<std::uint32_t>()};
+      if (r.add(*mac, *hoa, *moa, where, now) == nullptr)
+        return unexpected(path + ": mac, home_address or mobile_address repeated");
+      Vmn& v = r.vmns_.back();
+      v.generation = e.at("generation").get<std::uint32_t>();
+      v.detected_at = now - std::chrono::milliseconds(e.at("detected_age_ms").get<std::int64_t>());
+      v.last_seen = now - std::chrono::milliseconds(e.at("last_seen_age_ms").get<std::int64_t>());
+      v.moved_at = now - std::chrono::milliseconds(e.at("moved_age_ms").get<std::int64_t>());
+      peers[i] = e.at("correspondents").get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception& ex) {
+      return unexpected(path + ": " + ex.what());
+    }
+  }
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    for (const std::string& p : peers[i]) {
+      auto mac = MacAddress::parse(p);
+      const Vmn* peer = mac ? r.find(*mac) : nullptr;
+      if (peer == nullptr || peer->id == i)
+        return unexpected("vmns[" + std::to_string(i) + "].correspondents: unknown " + p);
+      r.link(static_cast<VmnId>(i), peer->id);
+    }
+  }
+  return r;
+}
+
+}  // namespace vmnmob::mobility

@@ -1,0 +1,85 @@
+# shellcheck shell=bash
+# qemu.sh: QEMU guests for the testbed (source after testbed.sh and tb_init).
+#
+#   qv_build_guest                      kernel + initramfs in $QV_GUEST_DIR (cached)
+#   qv_start NAME TAP MAC HOA [PORT]    a guest on tap TAP; with PORT it waits for an incoming
+#                                       migration on tcp:127.0.0.1:PORT instead of booting
+#   qv_wait_ready NAME [TIMEOUT_S]      until the guest printed VMN-READY (eth0 configured)
+#   qv_migrate SRC DST PORT             live migration SRC -> DST over loopback; prints
+#                                       QEMU's stats (total-time, downtime = the pause, ms)
+#   qv_stop NAME                        quit and wait; tb_teardown also stops every guest
+#
+# TCG only: this machine's /dev/kvm cannot run an ordinary guest (SYSTEM.md). virtio-net with
+# vnet_hdr=off, since offloaded checksums do not survive userspace OVS. 128 MiB (96 is the
+# smallest that boots).
+
+QV_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+QV_QMP="$QV_LIB_DIR/../qemu/qmp.py"
+QV_GUEST_DIR=${QV_GUEST_DIR:-$TB_BUILD_DIR/e2e-guest}
+QV_MEMORY_MB=${QV_MEMORY_MB:-128}
+QV_ECHO_PORT=7000
+declare -A QV_PID=()
+
+qv_build_guest() {
+  command -v qemu-system-x86_64 >/dev/null || tb_skip "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
+  compgen -G "/boot/vmlinuz-*" >/dev/null || tb_skip "no kernel in /boot (apt-get install linux-image-amd64)"
+  command -v busybox >/dev/null || tb_skip "busybox missing (apt-get install busybox-static)"
+  TB_BUILD_DIR=$TB_BUILD_DIR VMN_PROBE=$VMN_PROBE "$QV_LIB_DIR/../qemu/build-guest.sh" "$QV_GUEST_DIR" \
+    || tb_die "guest build failed"
+}
+
+qv_qmp_socket() { echo "$TB_WORK/$1.qmp"; }
+qv_console() { echo "$TB_WORK/$1.console"; }
+
+qv_start() {
+  local name=$1 tap=$2 mac=$3 hoa=$4 incoming=${5:-}
+  local args=(
+    qemu-system-x86_64
+    -name "$name"
+    -accel tcg
+    -m "$QV_MEMORY_MB"
+    -smp 1
+    -nodefaults -no-user-config -no-reboot
+    -display none
+    -kernel "$QV_GUEST_DIR/vmlinuz"
+    -initrd "$QV_GUEST_DIR/initramfs.gz"
+    -append "console=ttyS0 quiet panic=-1 vmn.hoa=$hoa/24 vmn.gw=$TB_HOME_GATEWAY vmn.echo=$QV_ECHO_PORT"
+    -serial "file:$(qv_console "$name")"
+    -qmp "unix:$(qv_qmp_socket "$name"),server=on,wait=off"
+    -netdev "tap,id=net0,ifname=$tap,script=no,downscript=no,vnet_hdr=off"
+    -device "virtio-net-pci,netdev=net0,mac=$mac"
+  )
+  if [[ -n "$incoming" ]]; then
+    args+=(-incoming "tcp:127.0.0.1:$incoming")
+  fi
+  "${args[@]}" </dev/null >"$TB_WORK/$name.qemu.log" 2>&1 &
+  QV_PID[$name]=$!
+  tb_track_pid "${QV_PID[$name]}"
+  python3 "$QV_QMP" "$(qv_qmp_socket "$name")" wait-ready 30 \
+    || tb_die "QEMU $name did not start: $(cat "$TB_WORK/$name.qemu.log")"
+}
+
+qv_wait_ready() {
+  local name=$1 limit=${2:-180} i
+  for ((i = 0; i < limit * 10; i++)); do
+    grep -q VMN-READY "$(qv_console "$name")" 2>/dev/null && return 0
+    ovs_sandbox_alive "${QV_PID[$name]}" || tb_die "QEMU $name exited: $(cat "$TB_WORK/$name.qemu.log")"
+    sleep 0.1
+  done
+  tb_log "console of $name:"
+  tail -n 30 "$(qv_console "$name")" >&2
+  return 1
+}
+
+qv_migrate() {
+  local src=$1 port=$3
+  python3 "$QV_QMP" "$(qv_qmp_socket "$src")" migrate "tcp:127.0.0.1:$port" 120
+}
+
+qv_stop() {
+  local name=$1 pid=${QV_PID[$1]:-}
+  [[ -n "$pid" ]] || return 0
+  python3 "$QV_QMP" "$(qv_qmp_socket "$name")" cmd quit >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null
+  ovs_sandbox_kill_pid "$pid" >/dev/null 2>&1 || true
+  unset "QV_PID[$name]"
+}

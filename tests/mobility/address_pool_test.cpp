@@ -1,0 +1,109 @@
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "vmnmob/mobility/address_pool.hpp"
+
+using namespace vmnmob;
+using namespace vmnmob::mobility;
+
+namespace {
+Ipv4Address ip(const char* s) { return *Ipv4Address::parse(s); }
+const TimePoint t0 = TimePoint{} + std::chrono::hours(1);
+}  // namespace
+
+TEST_CASE("pool: ranges and prefixes, fresh addresses in order, exhaustion is an error") {
+  SiteConfig site;
+  site.pool_ranges = {{ip("192.0.2.20"), ip("192.0.2.21")}, {ip("192.0.2.22"), ip("192.0.2.22")}};
+  site.pool_prefixes = {*Ipv4Prefix::parse("198.51.100.0/30")};
+  AddressPool pool = AddressPool::for_site(site, std::chrono::seconds(5));
+  CHECK(pool.capacity() == 5);  // .20-.22 merged, plus .1 and .2 of the /30
+  CHECK(pool.ranges().size() == 2);
+  CHECK(!pool.contains(ip("198.51.100.0")));
+  CHECK(!pool.contains(ip("198.51.100.3")));
+  std::vector<std::string> got;
+  for (int i = 0; i < 5; ++i) got.push_back(pool.allocate(t0)->to_string());
+  CHECK(got == std::vector<std::string>{"192.0.2.20", "192.0.2.21", "192.0.2.22", "198.51.100.1", "198.51.100.2"});
+  auto none = pool.allocate(t0);
+  REQUIRE(!none.has_value());
+  CHECK(none.error() == PoolError::Exhausted);
+  CHECK(pool.available() == 0);
+}
+
+TEST_CASE("pool: release holds, expiry frees in release order, reserve respects every state") {
+  AddressPool pool({{ip("10.1.0.1"), ip("10.1.0.3")}}, std::chrono::seconds(10));
+  auto a = *pool.allocate(t0);
+  auto b = *pool.allocate(t0);
+  CHECK(pool.reserve(ip("10.1.0.3"), t0).has_value());
+  CHECK(pool.reserve(ip("10.1.0.3"), t0).error() == PoolError::InUse);
+  CHECK(pool.reserve(ip("10.2.0.3"), t0).error() == PoolError::OutsidePool);
+  CHECK(pool.release(ip("10.2.0.3"), t0).error() == PoolError::OutsidePool);
+  REQUIRE(pool.release(b, t0).has_value());
+  REQUIRE(pool.release(a, t0 + std::chrono::seconds(1)).has_value());
+  CHECK(pool.release(a, t0).error() == PoolError::NotAllocated);
+  CHECK(pool.held(a));
+  CHECK(pool.reserve(a, t0).error() == PoolError::Held);
+  CHECK(pool.allocate(t0 + std::chrono::seconds(9)).error() == PoolError::Exhausted);
+  auto first = pool.allocate(t0 + std::chrono::seconds(10));
+  REQUIRE(first.has_value());
+  CHECK(*first == b);  // released first, free first
+  CHECK(pool.allocate(t0 + std::chrono::seconds(10)).error() == PoolError::Exhausted);  // a: 1 s left
+  CHECK(*pool.allocate(t0 + std::chrono::seconds(11)) == a);
+}
+
+TEST_CASE("pool: an address reserved ahead of the cursor is skipped, never handed out twice") {
+  AddressPool pool({{ip("10.1.0.1"), ip("10.1.0.4")}}, std::chrono::seconds(0));
+  REQUIRE(pool.reserve(ip("10.1.0.2"), t0).has_value());
+  std::set<std::uint32_t> seen{ip("10.1.0.2").value};
+  for (int i = 0; i < 3; ++i) CHECK(seen.insert(pool.allocate(t0)->value).second);
+  CHECK(!pool.allocate(t0).has_value());
+  // Zero hold time: free at once; churn never duplicates.
+  for (int round = 0; round < 50; ++round) {
+    Ipv4Address x{ip("10.1.0.1").value + static_cast<std::uint32_t>(round % 4)};
+    REQUIRE(pool.release(x, t0).has_value());
+    auto y = pool.allocate(t0);
+    REQUIRE(y.has_value());
+    CHECK(*y == x);
+  }
+  CHECK(pool.in_use_count() == 4);
+}
+
+TEST_CASE("pool: JSON round trip keeps every state, the remaining hold and the allocation order") {
+  AddressPool pool({{ip("10.1.0.1"), ip("10.1.0.8")}}, std::chrono::seconds(10));
+  for (int i = 0; i < 4; ++i) (void)pool.allocate(t0);
+  REQUIRE(pool.release(ip("10.1.0.2"), t0).has_value());
+  REQUIRE(pool.release(ip("10.1.0.3"), t0 + std::chrono::seconds(4)).has_value());
+  const TimePoint now = t0 + std::chrono::seconds(5);
+  nlohmann::json j = pool.to_json(now);
+  CHECK(j["held"][0]["remaining_ms"] == 5000);
+  const TimePoint later = TimePoint{} + std::chrono::hours(7);  // another process, another clock
+  auto copy = AddressPool::from_json(j, std::chrono::seconds(10), later);
+  REQUIRE(copy.has_value());
+  CHECK(copy->to_json(later) == j);
+  for (int i = 0; i < 6; ++i) {
+    auto x = pool.allocate(now + std::chrono::seconds(i * 2));
+    auto y = copy->allocate(later + std::chrono::seconds(i * 2));
+    REQUIRE(x.has_value() == y.has_value());
+    if (x) CHECK(*x == *y);
+  }
+  nlohmann::json bad = j;
+  bad["in_use"].push_back("10.9.9.9");
+  auto err = AddressPool::from_json(bad, std::chrono::seconds(10), later);
+  REQUIRE(!err.has_value());
+  CHECK(err.error().find("pool.in_use[") != std::string::npos);
+}
+
+TEST_CASE("pool: a million addresses, allocate and release stay cheap and unique") {
+  AddressPool pool({{ip("10.0.0.0"), Ipv4Address{ip("10.0.0.0").value + 999'999}}}, std::chrono::seconds(1));
+  CHECK(pool.capacity() == 1'000'000);
+  std::vector<Ipv4Address> taken;
+  taken.reserve(1'000'000);
+  for (int i = 0; i < 1'000'000; ++i) taken.push_back(*pool.allocate(t0));
+  CHECK(!pool.allocate(t0).has_value());
+  for (std::size_t i = 0; i < taken.size(); i += 2) REQUIRE(pool.release(taken[i], t0).has_value());
+  CHECK(pool.held_count() == 500'000);
+  CHECK(*pool.allocate(t0 + std::chrono::seconds(1)) == taken[0]);
+  CHECK(pool.available() == 499'999);
+}
