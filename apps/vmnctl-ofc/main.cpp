@@ -1,14 +1,140 @@
-// vmnctl-ofc: the bundled mobility controller. Wiring only; the work is in libvmnmob.
+// vmnctl-ofc: the bundled mobility controller. Argument handling, signals and wiring only;
+// the work is in libvmnmob (connection manager + mobility engine), see controller.hpp.
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+
+#include "config.hpp"
+#include "controller.hpp"
+#include "log.hpp"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: vmnctl-ofc --config FILE [options]
+       vmnctl-ofc --check-config FILE
+
+OpenFlow 1.3 controller that keeps VM sessions alive across live migration between IP
+networks by rewriting home <-> mobile addresses at the edge Open vSwitch.
+
+options:
+  --config FILE        run with this JSON configuration (see README.md)
+  --check-config FILE  validate FILE, print every problem as "path: reason", exit 0 or 1
+  --listen ADDR:PORT   listen for switches here (overrides openflow.listen)
+  --log-level LEVEL    debug, info, warn or error (overrides log.level)
+  --log-format FORMAT  text or json (overrides log.format)
+  --version            print the version and exit
+  --help               print this help and exit
+
+signals: SIGTERM/SIGINT stop cleanly (the state file is written); SIGHUP reloads the
+configuration file.
+)";
+
+int fail_config(const vmnctl::ConfigErrors& errors) {
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+  return 1;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  std::optional<std::string> config_path, check_path, listen, log_level, log_format;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--version") == 0) {
-      std::puts("vmnctl-ofc 0.1.0");
+    std::string_view a = argv[i];
+    auto value = [&](std::optional<std::string>& into) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "vmnctl-ofc: %s needs a value\n", argv[i]);
+        return false;
+      }
+      into = argv[++i];
+      return true;
+    };
+    bool ok = true;
+    if (a == "--version") {
+      std::puts("vmnctl-ofc 0.1.0 (libvmnmob, OpenFlow 1.3)");
       return 0;
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage.data(), stdout);
+      return 0;
+    } else if (a == "--config") {
+      ok = value(config_path);
+    } else if (a == "--check-config") {
+      ok = value(check_path);
+    } else if (a == "--listen") {
+      ok = value(listen);
+    } else if (a == "--log-level") {
+      ok = value(log_level);
+    } else if (a == "--log-format") {
+      ok = value(log_format);
+    } else {
+      std::fprintf(stderr, "vmnctl-ofc: unknown argument '%s' (see --help)\n", argv[i]);
+      ok = false;
     }
+    if (!ok) return 2;
   }
-  std::fputs("vmnctl-ofc: the controller is not wired yet (see issues 3-5)\n", stderr);
-  return 2;
+
+  if (check_path) {
+    auto cfg = vmnctl::load_config(*check_path);
+    if (!cfg) return fail_config(cfg.error());
+    std::printf("%s: OK (%zu sites)\n", check_path->c_str(), cfg->mobility.sites.size());
+    return 0;
+  }
+  if (!config_path) {
+    std::fputs(kUsage.data(), stderr);
+    return 2;
+  }
+
+  auto loaded = vmnctl::load_config(*config_path);
+  if (!loaded) return fail_config(loaded.error());
+  vmnctl::ControllerConfig config = std::move(*loaded);
+  vmnctl::ConfigErrors errors;
+  if (listen) {
+    if (auto e = vmnctl::parse_endpoint(*listen)) config.listen = *e;
+    else errors.push_back(fmt::format("--listen: not an ADDR:PORT endpoint: \"{}\"", *listen));
+  }
+  if (log_level) {
+    if (auto l = vmnctl::parse_log_level(*log_level)) config.log_level = *l;
+    else errors.push_back(fmt::format("--log-level: not one of debug, info, warn, error: \"{}\"", *log_level));
+  }
+  if (log_format) {
+    if (*log_format == "text") config.log_format = vmnctl::LogFormat::Text;
+    else if (*log_format == "json") config.log_format = vmnctl::LogFormat::Json;
+    else errors.push_back(fmt::format("--log-format: not text or json: \"{}\"", *log_format));
+  }
+  if (!errors.empty()) return fail_config(errors);
+
+  vmnctl::Logger log(config.log_level, config.log_format);
+  boost::asio::io_context io(1);
+  vmnctl::Controller controller(io, config, log);
+  if (auto started = controller.start(); !started) {
+    log.log(vmnctl::LogLevel::Error, "start-failed", started.error());
+    return 1;
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (signo == SIGHUP) {
+          auto next = vmnctl::load_config(*config_path);
+          if (!next) {
+            for (const auto& e : next.error()) log.log(vmnctl::LogLevel::Error, "reload-refused", e);
+          } else {
+            controller.reload(*next);
+          }
+          signals.async_wait(on_signal);
+          return;
+        }
+        log.log(vmnctl::LogLevel::Info, "stopping", fmt::format("signal {}: stopping", signo));
+        controller.stop();
+        io.stop();
+      };
+  signals.async_wait(on_signal);
+  io.run();
+  return 0;
 }

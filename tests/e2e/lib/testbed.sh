@@ -221,24 +221,25 @@ tb_sites_up() {
 tb_pool_first() { echo "192.168.$(tb_site_number "$1").100"; }
 tb_pool_last() { echo "192.168.$(tb_site_number "$1").199"; }
 
-# The testbed's facts as a controller configuration (JSON, field names of
-# vmnmob::mobility::MobilityConfig / SiteConfig) written to FILE.
+# The testbed's facts as a vmnctl-ofc configuration (README "Configuration") written to FILE.
+# Extra top-level JSON members (e.g. '"state_file": "/x"') may be passed as $2.
 tb_site_config() {
-  local file=$1 site n sep=""
+  local file=$1 extra=${2:-} site n sep=""
   {
-    printf '{\n  "listen": "tcp:127.0.0.1:%s",\n' "$TB_CONTROLLER_PORT"
-    printf '  "home_prefix": "%s.0/24",\n  "home_gateway": "%s",\n  "sites": [' \
+    printf '{\n  "openflow": {"listen": "127.0.0.1:%s"},\n' "$TB_CONTROLLER_PORT"
+    printf '  "home": {"prefix": "%s.0/24", "gateway": "%s"},\n  "sites": [' \
       "$TB_HOME_PREFIX" "$TB_HOME_GATEWAY"
     for site in "${TB_SITES[@]}"; do
       n=$(tb_site_number "$site")
-      printf '%s\n    {"name": "%s", "datapath_id": "0x%s", "uplink_port": %d, "uplink_name": "%s",\n' \
-        "$sep" "$site" "$(tb_dpid "$site")" "$TB_UPLINK_PORT" "${TB_PREFIX}up-$site"
-      printf '     "gateway_ip": "192.168.%d.1", "gateway_mac": "%s",\n' "$n" "$(tb_router_mac "$site")"
-      printf '     "pool_ranges": [{"first": "%s", "last": "%s"}], "vm_port_prefixes": ["%sv"]}' \
+      printf '%s\n    {"name": "site-%s", "dpid": "0x%s", "uplink": "%s",\n' \
+        "$sep" "$site" "$(tb_dpid "$site")" "${TB_PREFIX}up-$site"
+      printf '     "gateway": "192.168.%d.1", "gateway_mac": "%s",\n' "$n" "$(tb_router_mac "$site")"
+      printf '     "mobile_pool": ["%s-%s"], "vm_ports": ["%sv"]}' \
         "$(tb_pool_first "$site")" "$(tb_pool_last "$site")" "$TB_PREFIX"
       sep=","
     done
-    printf '\n  ]\n}\n'
+    printf '\n  ],\n  "mobility": {"moa_hold_s": 30},\n  "log": {"level": "debug"}%s\n}\n' "${extra:+,
+  $extra}"
   } >"$file"
 }
 

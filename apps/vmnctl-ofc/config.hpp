@@ -1,0 +1,49 @@
+// vmnctl-ofc's JSON configuration: parsed into the engine's MobilityConfig plus the
+// controller's own settings. Every problem is reported at once as "path: reason", the way
+// Faucet's config checker does; unknown keys are errors, not silently ignored.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "vmnmob/base/expected.hpp"
+#include "vmnmob/mobility/config.hpp"
+
+namespace vmnctl {
+
+enum class LogLevel { Debug, Info, Warn, Error };
+enum class LogFormat { Text, Json };
+
+struct Endpoint {
+  std::string host;  // IPv4 or IPv6 literal
+  std::uint16_t port = 6653;
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct ControllerConfig {
+  Endpoint listen{"0.0.0.0", 6653};
+  /// Active mode: switches that listen (ovs-vsctl set-controller BR ptcp:PORT).
+  std::vector<Endpoint> connect;
+  vmnmob::mobility::MobilityConfig mobility;
+  std::vector<std::string> site_names;  // parallel to mobility.sites
+  std::optional<std::string> state_file;
+  LogLevel log_level = LogLevel::Info;
+  LogFormat log_format = LogFormat::Text;
+};
+
+using ConfigErrors = std::vector<std::string>;  // each "path: reason"
+
+vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const nlohmann::json& doc);
+/// Reads and parses a file; a JSON syntax error is reported with its byte position.
+vmnmob::Expected<ControllerConfig, ConfigErrors> load_config(const std::string& path);
+
+std::optional<Endpoint> parse_endpoint(std::string_view s);
+/// "0x000000000000000a", "00:00:00:00:00:00:00:0a" or "10".
+std::optional<std::uint64_t> parse_datapath_id(std::string_view s);
+std::optional<LogLevel> parse_log_level(std::string_view s);
+
+}  // namespace vmnctl
