@@ -10,14 +10,15 @@ constexpr std::uint16_t kEthTypeIpv4 = 0x0800;
 constexpr std::uint16_t kEthTypeArp = 0x0806;
 constexpr std::uint16_t kEthTypeRarp = 0x8035;
 
+/// `instructions`: how many the caller adds, so the list is allocated once at its size.
 ofp::FlowMod flow(const SwitchFlowContext& ctx, std::uint8_t table_offset, std::uint16_t prio,
-                  std::uint64_t cookie) {
+                  std::uint64_t cookie, std::size_t instructions = 3) {
   ofp::FlowMod fm;
   fm.cookie = cookie;
   fm.table_id = static_cast<std::uint8_t>(ctx.first_table + table_offset);
   fm.command = ofp::FlowModCommand::Add;
   fm.priority = prio;
-  fm.instructions.reserve(3);
+  fm.instructions.reserve(instructions);
   return fm;
 }
 
@@ -26,9 +27,12 @@ ofp::Instruction goto_table(const SwitchFlowContext& ctx, std::uint8_t table_off
 }
 
 ofp::Match ip_match() {
+  // Every translation flow starts with the same eth_type OXM: built once, then copied
+  // (remote flows are built by the hundred per migration).
+  static const ofp::OxmTlv kIsIpv4 = ofp::Match{}.add(OxmField::EthType, kEthTypeIpv4).fields.front();
   ofp::Match m;
-  m.fields.reserve(3);
-  m.add(OxmField::EthType, kEthTypeIpv4);
+  m.fields.reserve(2);  // eth_type and the one address every caller adds
+  m.fields.push_back(kIsIpv4);
   return m;
 }
 
@@ -132,14 +136,14 @@ void build_local_flows(const SwitchFlowContext& ctx, const LocalFlowParams& p, s
 void build_remote_flows(const SwitchFlowContext& ctx, const RemoteFlowParams& p, std::vector<ofp::FlowMod>& out) {
   const std::uint64_t cookie = Cookie::make(ctx.cookie_owner, FlowKind::Remote, p.generation, p.id);
 
-  ofp::FlowMod egress = flow(ctx, table::kEgress, priority::kTranslate, cookie);
+  ofp::FlowMod egress = flow(ctx, table::kEgress, priority::kTranslate, cookie, 2);
   egress.match = ip_match();
   egress.match.add(OxmField::Ipv4Dst, p.home_address);
   egress.instructions.push_back(ofp::ApplyActions{actions(ofp::set_field(OxmField::Ipv4Dst, p.mobile_address))});
   egress.instructions.push_back(goto_table(ctx, table::kEgressSource));
   out.push_back(std::move(egress));
 
-  ofp::FlowMod ingress = flow(ctx, table::kIngressSource, priority::kTranslate, cookie);
+  ofp::FlowMod ingress = flow(ctx, table::kIngressSource, priority::kTranslate, cookie, 1);
   ingress.match = ip_match();
   ingress.match.add(OxmField::Ipv4Src, p.mobile_address);
   ingress.instructions.push_back(ofp::ApplyActions{actions(ofp::set_field(OxmField::Ipv4Src, p.home_address))});

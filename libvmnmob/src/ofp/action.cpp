@@ -3,6 +3,8 @@
 // decoder; decode_actions/decode_instructions check lengths once, from the table.
 #include "vmnmob/ofp/action.hpp"
 
+#include "ofp/detail/put.hpp"
+
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -529,11 +531,22 @@ std::byte* grow(ByteWriter& w, std::size_t n) {
 }
 
 template <class List>
-void encode_list(const List& list, ByteWriter& w) {
+std::size_t list_wire_length(const List& list) {
   std::size_t total = 0;
   for (const auto& e : list) total += std::visit(WireLength{}, e);
-  WireStore store{grow(w, total)};
+  return total;
+}
+
+template <class List>
+std::byte* put_list(std::byte* out, const List& list) {
+  WireStore store{out};
   for (const auto& e : list) std::visit(store, e);
+  return store.out;
+}
+
+template <class List>
+void encode_list(const List& list, ByteWriter& w) {
+  put_list(grow(w, list_wire_length(list)), list);
 }
 
 }  // namespace
@@ -570,6 +583,14 @@ Result<ActionList> decode_actions(ByteReader& r) {
 
 void encode_instructions(const InstructionList& instructions, ByteWriter& w) {
   encode_list(instructions, w);
+}
+
+std::size_t detail::instructions_wire_length(const InstructionList& instructions) {
+  return list_wire_length(instructions);
+}
+
+std::byte* detail::put_instructions(std::byte* out, const InstructionList& instructions) {
+  return put_list(out, instructions);
 }
 
 Result<InstructionList> decode_instructions(ByteReader& r) {

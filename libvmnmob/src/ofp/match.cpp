@@ -2,6 +2,8 @@
 // encode, decode and validate are generic over it.
 #include "vmnmob/ofp/match.hpp"
 
+#include "ofp/detail/put.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -184,11 +186,51 @@ std::byte* OxmTlv::prepare_payload(std::size_t n) {
   n = std::min(n, kMaxOxmPayload);
   length_ = static_cast<std::uint8_t>(n);
   if (n <= kInline) {
-    heap_.clear();
+    heap_.reset();
     return inline_.data();
   }
-  heap_.assign(n, std::byte{0});
-  return heap_.data();
+  heap_ = std::make_unique<std::byte[]>(n);
+  return heap_.get();
+}
+
+OxmTlv::OxmTlv(const OxmTlv& other)
+    : class_(other.class_),
+      field_(other.field_),
+      has_mask_(other.has_mask_),
+      length_(other.length_),
+      inline_(other.inline_) {
+  if (other.heap_) {
+    heap_ = std::make_unique<std::byte[]>(length_);
+    std::memcpy(heap_.get(), other.heap_.get(), length_);
+  }
+}
+
+// A moved-from TLV is left empty, so its payload() never points at the moved heap bytes.
+OxmTlv::OxmTlv(OxmTlv&& other) noexcept
+    : class_(other.class_),
+      field_(other.field_),
+      has_mask_(other.has_mask_),
+      length_(other.length_),
+      inline_(other.inline_),
+      heap_(std::move(other.heap_)) {
+  if (length_ > kInline) other.length_ = 0;
+}
+
+OxmTlv& OxmTlv::operator=(const OxmTlv& other) {
+  if (this != &other) *this = OxmTlv(other);
+  return *this;
+}
+
+OxmTlv& OxmTlv::operator=(OxmTlv&& other) noexcept {
+  if (this == &other) return *this;
+  class_ = other.class_;
+  field_ = other.field_;
+  has_mask_ = other.has_mask_;
+  length_ = other.length_;
+  inline_ = other.inline_;
+  heap_ = std::move(other.heap_);
+  if (length_ > kInline) other.length_ = 0;
+  return *this;
 }
 
 OxmTlv::OxmTlv(OxmClass cls, std::uint8_t field, bool has_mask, ByteSpan payload)
@@ -379,16 +421,37 @@ std::byte* put_oxm(std::byte* out, const OxmTlv& tlv) {
 
 void encode_oxm(const OxmTlv& tlv, ByteWriter& w) { put_oxm(grow(w, encoded_size(tlv)), tlv); }
 
-void encode_match(const Match& match, ByteWriter& w) {
+namespace {
+
+// ofp_match length without the padding: header plus OXMs (spec 7.2.2).
+std::size_t unpadded_length(const Match& match) {
   std::size_t length = kMatchHeaderLength;
   for (const OxmTlv& tlv : match.fields) length += encoded_size(tlv);
-  // The length covers header and OXMs but not the padding, which the zeroed tail of the
-  // buffer provides (spec 7.2.2). A match longer than 64 KiB cannot be expressed; the message
-  // codec rejects such messages by their total length.
-  std::byte* out = grow(w, (length + 7) / 8 * 8);
+  return length;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::size_t match_wire_length(const Match& match) { return (unpadded_length(match) + 7) / 8 * 8; }
+
+std::byte* put_match(std::byte* out, const Match& match) {
+  // The length covers header and OXMs but not the padding, which the zeroed memory provides
+  // (spec 7.2.2). A match longer than 64 KiB cannot be expressed; the message codec rejects
+  // such messages by their total length.
+  const std::size_t length = unpadded_length(match);
+  std::byte* const end = out + (length + 7) / 8 * 8;
   out = put_big(out, kMatchTypeOxm);
   out = put_big(out, static_cast<std::uint16_t>(length));
   for (const OxmTlv& tlv : match.fields) out = put_oxm(out, tlv);
+  return end;
+}
+
+}  // namespace detail
+
+void encode_match(const Match& match, ByteWriter& w) {
+  detail::put_match(grow(w, detail::match_wire_length(match)), match);
 }
 
 namespace {
