@@ -35,7 +35,8 @@ while (($#)); do
   esac
 done
 [[ $runs =~ ^[1-9][0-9]*$ && $gap_s =~ ^[0-9]+$ && $pause_ms =~ ^[0-9]+$ ]] || usage 2
-command_line="bash examples/demo.sh --runs $runs --gap $gap_s$( ((emulated)) && echo " --emulated --pause-ms $pause_ms")"
+command_line="bash examples/demo.sh --runs $runs --gap $gap_s"
+((emulated)) && command_line+=" --emulated --pause-ms $pause_ms"
 [[ $(id -u) -eq 0 ]] || { echo "demo.sh needs root (Open vSwitch, network namespaces, taps)" >&2; exit 1; }
 
 # --- install and build -------------------------------------------------------------------------
@@ -84,7 +85,8 @@ c, run, a, b, ping, probe, reaction, stats = sys.argv[1:]
 ping, probe, stats = json.loads(ping), json.loads(probe), json.loads(stats)
 print(json.dumps(dict(case=c, run=int(run), src=a, dst=b,
     ping_downtime_ms=ping.get("downtime_ms"), ping_interval_ms=ping.get("interval_ms"),
-    ping_resumed=ping.get("resumed"), probe_downtime_ms=probe.get("downtime_ms"),
+    ping_resumed=ping.get("resumed"), ping_unanswered_at_end=ping.get("unanswered_at_end"),
+    probe_downtime_ms=probe.get("downtime_ms"), probe_lost=probe.get("lost"),
     reaction_us=int(reaction) if reaction else None,
     qemu_pause_ms=stats.get("downtime"), qemu_total_ms=stats.get("total-time"))))
 ' "$case" "$run" "$from" "$to" "$ping" "$probe" "$reaction" "$stats")
@@ -176,8 +178,11 @@ measure l3 a b "$l3cn" "$(tb_vmn_hoa 1)" "${TB_PREFIX}l3vm" "${TB_PREFIX}vtap-a"
 ovs_sandbox_alive "$TB_CONTROLLER_PID" || tb_die "vmnctl-ofc exited"
 
 # --- the table ---------------------------------------------------------------------------------
-mode=$( ((emulated)) && echo "emulated (netns port move + vmn-announce, ${pause_ms} ms pause)" \
-  || echo "QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') live migration (TCG, ${QV_MEMORY_MB} MiB)")
+if ((emulated)); then
+  mode="emulated (netns port move + vmn-announce, ${pause_ms} ms pause)"
+else
+  mode="QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') live migration (TCG, ${QV_MEMORY_MB} MiB)"
+fi
 table=$(python3 - "$results" "$runs" "$gap_s" "$mode" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
