@@ -45,13 +45,8 @@ tb_vmn_add "$vmn2" 2 b
 # Without a controller a secure bridge forwards nothing: the probes below prove the controller.
 ip netns exec "$vmn2" ping -c1 -W1 -q 10.10.0.1 >/dev/null 2>&1 && fail "forwarding without a controller"
 
-TB_CONFIG="$TB_WORK/vmnctl-ofc.json"
-export TB_CONFIG TB_CONTROLLER_PORT
-tb_site_config "$TB_CONFIG"
-bash -c "exec $VMNCTL_OFC_CMD" </dev/null >"$TB_WORK/controller.log" 2>&1 &
-controller=$!
-tb_track_pid "$controller"
-tb_wait_connected 15 || fail "bridges did not connect to the controller"
+tb_controller_start "$VMNCTL_OFC_CMD" || fail "bridges did not connect to the controller"
+controller=$TB_CONTROLLER_PID
 
 tb_spawn "$vmn1" "$VMN_PROBE" echo --listen 10.10.0.1:7000
 tb_wait_ping "$vmn2" 10.10.0.1 10 || fail "vmn2 cannot reach vmn1's HoA"

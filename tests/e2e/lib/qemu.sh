@@ -8,6 +8,10 @@
 #   qv_migrate SRC DST PORT             live migration SRC -> DST over loopback; prints
 #                                       QEMU's stats (total-time, downtime = the pause, ms)
 #   qv_stop NAME                        quit and wait; tb_teardown also stops every guest
+#   qv_measured_migration SRC DST TAP MAC HOA PORT CN [PROBE_S] [AT_S]
+#                                       one live migration SRC -> DST (a new QEMU on TAP) while
+#                                       netns CN probes HOA with ping -D and vmn-probe; results
+#                                       in QV_STATS, QV_PING, QV_PROBE; SRC is stopped after it
 #
 # TCG only: this machine's /dev/kvm cannot run an ordinary guest (SYSTEM.md). virtio-net with
 # vnet_hdr=off, since offloaded checksums do not survive userspace OVS. 128 MiB (96 is the
@@ -82,4 +86,24 @@ qv_stop() {
   python3 "$QV_QMP" "$(qv_qmp_socket "$name")" cmd quit >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null
   ovs_sandbox_kill_pid "$pid" >/dev/null 2>&1 || true
   unset "QV_PID[$name]"
+}
+
+# One migration under both probes: DST is started on TAP waiting for the migration, CN starts
+# `ping -D -i 0.01` and vmn-probe (1 ms) at HOA for PROBE_S seconds (default 8), and AT_S
+# seconds in (default 2) SRC migrates to DST. Leaves QEMU's stats in QV_STATS (total-time,
+# downtime = the pause) and the probes' JSON in QV_PING (tb_ping_result) and QV_PROBE
+# (tb_probe_result). Returns non-zero when the migration fails or DST does not run after it.
+QV_STATS="" QV_PING="" QV_PROBE=""
+qv_measured_migration() {
+  local src=$1 dst=$2 tap=$3 mac=$4 hoa=$5 port=$6 cn=$7 probe_s=${8:-8} at_s=${9:-2} status
+  qv_start "$dst" "$tap" "$mac" "$hoa" "$port"
+  tb_ping_start "ping-$dst" "$cn" "$hoa" "$probe_s"
+  tb_probe_start "probe-$dst" "$cn" "$hoa:$QV_ECHO_PORT" "$probe_s"
+  sleep "$at_s"
+  QV_STATS=$(qv_migrate "$src" "$dst" "$port") || { tb_log "migration $src -> $dst failed"; return 1; }
+  status=$(python3 "$QV_QMP" "$(qv_qmp_socket "$dst")" cmd query-status)
+  [[ $(tb_json_field "$status" status) == running ]] || { tb_log "$dst not running: $status"; return 1; }
+  qv_stop "$src"
+  QV_PROBE=$(tb_probe_result "probe-$dst")
+  QV_PING=$(tb_ping_result "ping-$dst")
 }

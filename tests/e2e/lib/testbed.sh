@@ -21,6 +21,13 @@
 #                                   runs from the EXIT trap too; safe to run twice
 #   tb_site_config FILE             the sites as controller configuration (JSON)
 #   tb_wait_connected [S]           until all three bridges are connected to the controller
+#   tb_controller_start CMD [S]     tb_site_config + the controller command line CMD in the
+#                                   background (log: tb_controller_log), then tb_wait_connected
+#   tb_controller_reactions         the "migrated ... reaction N us" values logged so far (us)
+#   tb_measured_move VMN SITE CN ADDR [PROBE_S] [AT_S]
+#                                   tb_vmn_migrate under ping -D and vmn-probe from netns CN
+#                                   (results in TB_PING, TB_PROBE)
+#   tb_stats KEY... <JSONL          median/mean/min/max per KEY over JSON lines, as JSON
 # Helpers for measurements: tb_ping_downtime, tb_probe_start/tb_probe_result,
 # tb_tcp_stream_start/tb_tcp_stream_check, tb_wait_ping.
 #
@@ -256,6 +263,67 @@ tb_wait_connected() {
     sleep 0.1
   done
   return 1
+}
+
+# --- the controller ------------------------------------------------------------------------------
+
+# Writes the sites' configuration to $TB_WORK/vmnctl-ofc.json (exported as TB_CONFIG, with
+# TB_CONTROLLER_PORT) and runs the bash command line CMD (e.g. 'vmnctl-ofc --config "$TB_CONFIG"')
+# in the background, its output in tb_controller_log; its pid goes to TB_CONTROLLER_PID. Returns
+# non-zero when the bridges are not all connected within S seconds (default 15).
+TB_CONTROLLER_PID=""
+tb_controller_log() { echo "$TB_WORK/controller.log"; }
+tb_controller_start() {
+  local cmd=$1 limit=${2:-15}
+  TB_CONFIG="$TB_WORK/vmnctl-ofc.json"
+  export TB_CONFIG TB_CONTROLLER_PORT
+  tb_site_config "$TB_CONFIG"
+  bash -c "exec $cmd" </dev/null >"$(tb_controller_log)" 2>&1 &
+  TB_CONTROLLER_PID=$!
+  tb_track_pid "$TB_CONTROLLER_PID"
+  tb_wait_connected "$limit"
+}
+
+# vmnctl-ofc logs each migration it handled as "migrated ... reaction N us" (from the announce's
+# packet-in to the last flow write sent): prints every N so far, one per line.
+tb_controller_reactions() {
+  local log
+  log=$(tb_controller_log)
+  [[ -f "$log" ]] || return 0
+  sed -n 's/.* reaction \([0-9][0-9]*\) us.*/\1/p' "$log"
+}
+
+# One emulated migration under both probes: CN starts `ping -D -i 0.01` and vmn-probe (1 ms,
+# the VMN must run `vmn-probe echo` on port 7000) at ADDR for PROBE_S seconds (default 6); AT_S
+# seconds in (default 2) VMN moves to SITE and announces itself (tb_vmn_migrate). Leaves the
+# probes' JSON in TB_PING and TB_PROBE; returns non-zero when the announce failed.
+TB_PING="" TB_PROBE=""
+tb_measured_move() {
+  local vmn=$1 site=$2 cn=$3 addr=$4 probe_s=${5:-6} at_s=${6:-2} announce
+  tb_ping_start "ping-move" "$cn" "$addr" "$probe_s"
+  tb_probe_start "probe-move" "$cn" "$addr:7000" "$probe_s"
+  sleep "$at_s"
+  tb_vmn_migrate "$vmn" "$site"
+  announce=$TB_LAST_PID
+  TB_PROBE=$(tb_probe_result probe-move)
+  TB_PING=$(tb_ping_result ping-move)
+  wait "$announce"
+}
+
+# Summary statistics of numeric fields over JSON lines on stdin: one JSON object per KEY,
+# {"key":K,"n":..,"median":..,"mean":..,"min":..,"max":..} (n 0 and nulls when there is none).
+tb_stats() {
+  python3 -c '
+import json, statistics, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+for key in sys.argv[1:]:
+    v = [float(r[key]) for r in rows if r.get(key) not in (None, "")]
+    s = dict(key=key, n=len(v), median=None, mean=None, min=None, max=None)
+    if v:
+        s.update(median=round(statistics.median(v), 1), mean=round(statistics.mean(v), 1),
+                 min=round(min(v), 1), max=round(max(v), 1))
+    print(json.dumps(s))
+' "$@"
 }
 
 # A VMN: its own netns with eth0, HoA 10.10.0.INDEX/24, default gateway 10.10.0.254.
