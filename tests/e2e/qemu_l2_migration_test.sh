@@ -18,15 +18,7 @@ source "$here/lib/testbed.sh"
 # shellcheck source=lib/qemu.sh
 source "$here/lib/qemu.sh"
 
-fail() {
-  echo "FAIL: $*" >&2
-  local f
-  for f in "$TB_WORK"/*.console "$TB_WORK"/*.qemu.log; do
-    [[ -s "$f" ]] && { echo "---- $f" >&2; tail -n 15 "$f" >&2; }
-  done
-  ovs_sandbox_dump_logs
-  exit 1
-}
+fail() { qv_fail "$@"; }
 runs=${QEMU_RUNS:-2}
 gap_s=${QEMU_GAP_S:-10}
 probe_s=8

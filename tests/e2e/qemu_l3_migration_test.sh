@@ -28,15 +28,7 @@ if [[ -z "${VMNCTL_OFC_CMD:-}" ]]; then
   echo "SKIP: VMNCTL_OFC_CMD not set (no controller to test)"
   exit 77
 fi
-fail() {
-  echo "FAIL: $*" >&2
-  local f
-  for f in "$TB_WORK"/*.console "$TB_WORK"/*.qemu.log "$TB_WORK/controller.log"; do
-    [[ -s "$f" ]] && { echo "---- $f" >&2; tail -n 25 "$f" >&2; }
-  done
-  ovs_sandbox_dump_logs
-  exit 1
-}
+fail() { qv_fail "$@"; }
 runs=${QEMU_RUNS:-2}
 gap_s=${QEMU_GAP_S:-10}
 probe_s=8

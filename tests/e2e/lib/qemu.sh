@@ -107,3 +107,15 @@ qv_measured_migration() {
   QV_PROBE=$(tb_probe_result "probe-$dst")
   QV_PING=$(tb_ping_result "ping-$dst")
 }
+
+# Fails a QEMU test: the tails of the guests' consoles, QEMU's logs and the controller's log
+# (when there is one), then the sandbox's OVS logs.
+qv_fail() {
+  echo "FAIL: $*" >&2
+  local f
+  for f in "$TB_WORK"/*.console "$TB_WORK"/*.qemu.log "$TB_WORK/controller.log"; do
+    [[ -s "$f" ]] && { echo "---- $f" >&2; tail -n 25 "$f" >&2; }
+  done
+  ovs_sandbox_dump_logs
+  exit 1
+}
