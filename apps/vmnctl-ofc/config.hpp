@@ -24,6 +24,16 @@ struct Endpoint {
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
+/// When the flows of the old location are deleted after a migration (mobility.make_before_break).
+enum class BreakOrder : std::uint8_t {
+  /// Per switch: adds, BARRIER_REQUEST, deletes go out at once; the barrier makes the switch
+  /// finish the adds first (OF 1.3 §6.2). The default: packets still headed for the old place
+  /// are lost either way (the VM is not there any more), so waiting gains nothing.
+  Switch,
+  /// Across switches: the deletes wait until every switch of the batch answered its barrier.
+  Network,
+};
+
 struct ControllerConfig {
   Endpoint listen{"0.0.0.0", 6653};
   /// Active mode: switches that listen (ovs-vsctl set-controller BR ptcp:PORT).
@@ -31,6 +41,7 @@ struct ControllerConfig {
   vmnmob::mobility::MobilityConfig mobility;
   std::vector<std::string> site_names;  // parallel to mobility.sites
   std::optional<std::string> state_file;
+  BreakOrder make_before_break = BreakOrder::Switch;
   LogLevel log_level = LogLevel::Info;
   LogFormat log_format = LogFormat::Text;
 };

@@ -140,25 +140,29 @@ void Controller::schedule_tick() {
 
 void Controller::dispatch(Clock::time_point started) {
   auto& messages = batch_.messages;
+  // Network order holds the deletes back until every barrier of the batch is answered; switch
+  // order sends them right behind each switch's barrier.
   std::shared_ptr<PendingDeletes> pending;
-  if (batch_.break_at < messages.size()) {
+  if (config_.make_before_break == BreakOrder::Network && batch_.break_at < messages.size()) {
     pending = std::make_shared<PendingDeletes>();
     pending->started = started;
     pending->deletes.assign(std::make_move_iterator(messages.begin() + static_cast<std::ptrdiff_t>(batch_.break_at)),
                             std::make_move_iterator(messages.end()));
   }
-  for (std::size_t i = 0; i < std::min(batch_.break_at, messages.size()); ++i) {
+  const std::size_t end = pending ? batch_.break_at : messages.size();
+  for (std::size_t i = 0; i < end; ++i) {
     const auto& out = messages[i];
     auto sw = manager_->find(out.datapath_id);
     if (!sw) continue;  // the switch went down; the engine reconciles it when it returns
-    if (pending && std::holds_alternative<ofp::BarrierRequest>(out.message.body)) {
-      ++pending->waiting;
+    if (std::holds_alternative<ofp::BarrierRequest>(out.message.body)) {
+      if (pending) ++pending->waiting;
       sw->request(ofp::BarrierRequest{}, kBarrierTimeout, [this, pending, dpid = out.datapath_id](conn::ReplyResult r) {
         if (!r)
           log_.log(LogLevel::Warn, "barrier-failed",
-                   fmt::format("barrier on dp {} failed: {}; removing old flows anyway", dpid_hex(dpid), r.error().to_string()),
+                   fmt::format("barrier on dp {} failed: {}{}", dpid_hex(dpid), r.error().to_string(),
+                               pending ? "; removing old flows anyway" : ""),
                    {{"dpid", dpid_hex(dpid)}});
-        if (--pending->waiting == 0) send_deletes(pending);
+        if (pending && --pending->waiting == 0) send_deletes(pending);
       });
       continue;
     }
@@ -297,6 +301,7 @@ void Controller::reload(const ControllerConfig& next) {
     for (const auto& r : refused) log_.log(LogLevel::Error, "reload-refused", fmt::format("reload refused: {}", r));
     return;
   }
+  config_.make_before_break = next.make_before_break;
   config_.log_level = next.log_level;
   log_.set_level(next.log_level);
   log_.log(LogLevel::Info, "reloaded", "configuration reloaded");

@@ -43,8 +43,8 @@ class Controller final : public vmnmob::connection::SwitchObserver {
   using Clock = vmnmob::mobility::Clock;
   struct PendingDeletes;
 
-  /// Sends batch_ in the engine's order: adds, packet-outs and barriers at once; the deletes
-  /// (make-before-break) only after every switch answered its barrier.
+  /// Sends batch_ in the engine's order (adds, packet-outs, a barrier per switch, deletes); with
+  /// BreakOrder::Network the deletes wait until every switch answered its barrier.
   void dispatch(Clock::time_point started);
   void send_deletes(const std::shared_ptr<PendingDeletes>& pending);
   void report(Clock::time_point started);

@@ -18,6 +18,7 @@ expect=(
   "sites[1].name: duplicate site name"
   "sites[1].mobile_pool[0]: overlaps sites[0].mobile_pool[0]"
   "mobility.moa_hold_s: must be between"
+  "mobility.make_before_break: must be \"switch\" or \"network\""
 )
 for e in "${expect[@]}"; do
   grep -qF "$e" <<<"$out" || { echo "FAIL: missing '$e'"; exit 1; }

@@ -262,7 +262,10 @@ SendResult Connection::send(const ofp::Message& msg) {
   auto encoded = ofp::encode(msg);
   if (!encoded) return unexpected(SendError::EncodeFailed);
   posted_bytes_.fetch_add(encoded->size(), std::memory_order_relaxed);
-  asio::post(strand_, [self = shared_from_this(), bytes = std::move(*encoded)]() mutable {
+  // dispatch, not post: from a handler of another switch on an io_context thread this writes
+  // now (the strand keeps the order of anything queued on it before); a post would wait for
+  // the io_context to come round, which a loaded machine can stretch to milliseconds.
+  asio::dispatch(strand_, [self = shared_from_this(), bytes = std::move(*encoded)]() mutable {
     self->posted_bytes_.fetch_sub(bytes.size(), std::memory_order_relaxed);
     if (self->closed_) return;
     if (bytes.size() >= ofp::kHeaderLength && bytes[4] == std::byte{0} && bytes[5] == std::byte{0} &&

@@ -23,7 +23,9 @@
 // * Switch member functions may be called from any thread. Called on the switch's own
 //   strand (from its callbacks, or from a handler posted to it) send() encodes straight into
 //   the write buffer and reports QueueFull synchronously; from elsewhere it encodes on the
-//   calling thread and posts the bytes to the strand.
+//   calling thread and hands the bytes to the strand: at once when that thread runs the
+//   io_context and the strand is idle (a callback of one switch writing to another, the
+//   usual case of a migration, costs no extra trip through the io_context), else posted.
 // * Request handlers (Switch::request) run on the switch's strand.
 // * SwitchManager's own functions (listen, connect, find, stop, ...) are thread-safe.
 //   add_observer() must be called before listen()/connect().
