@@ -1385,6 +1385,11 @@ Result<ByteVector> encode(const Message& msg) {
   return out;
 }
 
+std::string_view message_type_name(MessageType type) {
+  const auto index = static_cast<std::size_t>(type);
+  return index < kMessages.size() ? kMessages[index].name : std::string_view("UNKNOWN");
+}
+
 MessageType message_type(const MessageBody& body) {
   if (const auto* unknown = std::get_if<UnknownMessage>(&body)) return static_cast<MessageType>(unknown->type);
   return kMessages[kMessageByVariant[body.index()]].type;

@@ -70,17 +70,6 @@ constexpr ErrorTypeNames kErrorTypes[] = {
     {"TABLE_FEATURES_FAILED", kTableFeaturesFailed},
 };
 
-constexpr std::string_view kMessageTypes[] = {
-    "HELLO",          "ERROR",           "ECHO_REQUEST",           "ECHO_REPLY",
-    "EXPERIMENTER",   "FEATURES_REQUEST", "FEATURES_REPLY",        "GET_CONFIG_REQUEST",
-    "GET_CONFIG_REPLY", "SET_CONFIG",    "PACKET_IN",              "FLOW_REMOVED",
-    "PORT_STATUS",    "PACKET_OUT",      "FLOW_MOD",               "GROUP_MOD",
-    "PORT_MOD",       "TABLE_MOD",       "MULTIPART_REQUEST",      "MULTIPART_REPLY",
-    "BARRIER_REQUEST", "BARRIER_REPLY",  "QUEUE_GET_CONFIG_REQUEST", "QUEUE_GET_CONFIG_REPLY",
-    "ROLE_REQUEST",   "ROLE_REPLY",      "GET_ASYNC_REQUEST",      "GET_ASYNC_REPLY",
-    "SET_ASYNC",      "METER_MOD"};
-static_assert(std::size(kMessageTypes) == static_cast<std::size_t>(MessageType::MeterMod) + 1);
-
 const ErrorTypeNames* find_type(ErrorType type) {
   const auto index = static_cast<std::size_t>(type);
   return index < std::size(kErrorTypes) ? &kErrorTypes[index] : nullptr;
@@ -100,11 +89,6 @@ std::string error_code_name(ErrorType type, std::uint16_t code) {
   if (const ErrorTypeNames* names = find_type(type); names != nullptr && code < names->codes.size())
     return std::string(names->codes[code]);
   return fmt::format("UNKNOWN({})", code);
-}
-
-std::string_view message_type_name(MessageType type) {
-  const auto index = static_cast<std::size_t>(type);
-  return index < std::size(kMessageTypes) ? kMessageTypes[index] : std::string_view("UNKNOWN");
 }
 
 std::string CodecError::to_string() const {

@@ -39,6 +39,7 @@ inline CodecError bad_request(BadRequestCode c, std::size_t offset, std::string 
 /// Spec names, e.g. "BAD_MATCH" and "BAD_PREREQ"; "UNKNOWN(n)" for values outside 1.3.
 std::string error_type_name(ErrorType type);
 std::string error_code_name(ErrorType type, std::uint16_t code);
+/// "PACKET_IN", "FLOW_MOD", ...; "UNKNOWN" outside 1.3. Defined by the codec's message table.
 std::string_view message_type_name(MessageType type);
 
 }  // namespace vmnmob::ofp
