@@ -64,20 +64,13 @@ last=0
 for ((run = 1; run <= runs; run++)); do
   to=$([[ $site == l2a ]] && echo l2b || echo l2a)
   next=g$run
-  qv_start "$next" "${tap[$to]}" "$mac" "$hoa" "$port"
   wait_s=$((last + gap_s - SECONDS))
   ((wait_s > 0)) && sleep "$wait_s"
   before=$(rarps "$(tb_bridge "$to")")
-  tb_ping_start "ping$run" "$cn" "$hoa" "$probe_s"
-  tb_probe_start "probe$run" "$cn" "$hoa:$QV_ECHO_PORT" "$probe_s"
-  sleep "$migrate_at_s"
-  stats=$(qv_migrate "$guest" "$next" "$port") || fail "run $run: migration failed"
+  qv_measured_migration "$guest" "$next" "${tap[$to]}" "$mac" "$hoa" "$port" "$cn" "$probe_s" "$migrate_at_s" \
+    || fail "run $run: migration failed"
   last=$SECONDS
-  status=$(python3 "$QV_QMP" "$(qv_qmp_socket "$next")" cmd query-status)
-  [[ $(tb_json_field "$status" status) == running ]] || fail "run $run: destination not running: $status"
-  qv_stop "$guest"
-  probe=$(tb_probe_result "probe$run")
-  ping=$(tb_ping_result "ping$run")
+  stats=$QV_STATS probe=$QV_PROBE ping=$QV_PING
   announces=$(($(rarps "$(tb_bridge "$to")") - before))
   echo "run $run ($site->$to): qemu $stats"
   echo "run $run: vmn-probe $probe"

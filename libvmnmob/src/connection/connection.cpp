@@ -24,6 +24,13 @@ std::string_view to_string(SendError error) {
 namespace detail {
 
 namespace {
+
+// Connections written to by a read batch of another connection on this thread (a packet-in
+// on one switch that re-programs many): each gets one flush when the batch ends instead of
+// one write per message.
+thread_local bool t_in_read_batch = false;
+thread_local std::vector<std::shared_ptr<Connection>> t_deferred_flushes;
+
 constexpr std::size_t kReadChunk = 64 * 1024;
 // Per write_some call, as asio::transfer_all would allow.
 constexpr std::size_t kWriteSomeMax = 64 * 1024;
@@ -92,6 +99,18 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   }
   framer_.commit(n);
   counters_.bytes_in.fetch_add(n, std::memory_order_relaxed);
+  // Other switches written to while this batch runs are flushed once, when it ends (on every
+  // way out of this function).
+  struct OtherWrites {
+    bool outer = std::exchange(t_in_read_batch, true);
+    OtherWrites() = default;
+    OtherWrites(const OtherWrites&) = delete;
+    OtherWrites& operator=(const OtherWrites&) = delete;
+    ~OtherWrites() {
+      t_in_read_batch = outer;
+      if (!outer) flush_deferred();
+    }
+  } other_writes;
   in_read_batch_ = true;
   for (;;) {
     auto next = framer_.next();
@@ -279,7 +298,7 @@ SendResult Connection::send(const ofp::Message& msg) {
       return;
     }
     self->note_queued();
-    self->flush();
+    self->flush_soon();
   });
   return {};
 }
@@ -314,6 +333,23 @@ void Connection::schedule_flush() {
     self->flush_scheduled_ = false;
     self->flush();
   });
+}
+
+void Connection::flush_soon() {
+  if (!t_in_read_batch) return flush();
+  if (flush_deferred_) return;
+  flush_deferred_ = true;
+  t_deferred_flushes.push_back(shared_from_this());
+}
+
+void Connection::flush_deferred() {
+  auto pending = std::move(t_deferred_flushes);
+  t_deferred_flushes.clear();
+  for (auto& c : pending)
+    asio::dispatch(c->strand_, [c] {
+      c->flush_deferred_ = false;
+      c->flush();
+    });
 }
 
 void Connection::flush() {

@@ -108,6 +108,10 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   void note_queued();
   void flush();
   void schedule_flush();
+  /// flush(), or, inside another connection's read batch on this thread, once at its end.
+  void flush_soon();
+  /// Flushes the connections flush_soon() deferred on this thread.
+  static void flush_deferred();
   void on_written(const boost::system::error_code& ec, std::size_t n);
   void arm_timer();
   void on_timer(const boost::system::error_code& ec);
@@ -131,6 +135,7 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   std::size_t write_progress_bytes_ = 0;  // bytes of the in-flight batch written so far
   bool flush_scheduled_ = false;
   bool in_read_batch_ = false;
+  bool flush_deferred_ = false;  // queued in the running read batch's list (flush_soon)
   bool closed_ = false;     // no more input is processed
   bool lingering_ = false;  // closed, but flushing a final message (HELLO_FAILED) first
   bool finished_ = false;   // socket closed
