@@ -139,39 +139,63 @@ void Controller::schedule_tick() {
 }
 
 void Controller::dispatch(Clock::time_point started) {
+  if (config_.make_before_break == BreakOrder::Switch) return dispatch_per_switch();
+  // Network order: adds, packet-outs and barriers now; the deletes once every switch of the
+  // batch answered its barrier.
   auto& messages = batch_.messages;
-  // Network order holds the deletes back until every barrier of the batch is answered; switch
-  // order sends them right behind each switch's barrier.
   std::shared_ptr<PendingDeletes> pending;
-  if (config_.make_before_break == BreakOrder::Network && batch_.break_at < messages.size()) {
+  if (batch_.break_at < messages.size()) {
     pending = std::make_shared<PendingDeletes>();
     pending->started = started;
     pending->deletes.assign(std::make_move_iterator(messages.begin() + static_cast<std::ptrdiff_t>(batch_.break_at)),
                             std::make_move_iterator(messages.end()));
   }
-  const std::size_t end = pending ? batch_.break_at : messages.size();
-  for (std::size_t i = 0; i < end; ++i) {
+  for (std::size_t i = 0; i < std::min(batch_.break_at, messages.size()); ++i) {
     const auto& out = messages[i];
     auto sw = manager_->find(out.datapath_id);
     if (!sw) continue;  // the switch went down; the engine reconciles it when it returns
-    if (std::holds_alternative<ofp::BarrierRequest>(out.message.body)) {
-      if (pending) ++pending->waiting;
+    if (pending && std::holds_alternative<ofp::BarrierRequest>(out.message.body)) {
+      ++pending->waiting;
       sw->request(ofp::BarrierRequest{}, kBarrierTimeout, [this, pending, dpid = out.datapath_id](conn::ReplyResult r) {
         if (!r)
           log_.log(LogLevel::Warn, "barrier-failed",
-                   fmt::format("barrier on dp {} failed: {}{}", dpid_hex(dpid), r.error().to_string(),
-                               pending ? "; removing old flows anyway" : ""),
+                   fmt::format("barrier on dp {} failed: {}; removing old flows anyway", dpid_hex(dpid), r.error().to_string()),
                    {{"dpid", dpid_hex(dpid)}});
-        if (pending && --pending->waiting == 0) send_deletes(pending);
+        if (--pending->waiting == 0) send_deletes(pending);
       });
       continue;
     }
-    if (auto sent = sw->send(out.message); !sent)
-      log_.log(LogLevel::Warn, "send-failed",
-               fmt::format("dp {}: message not sent: {}", dpid_hex(out.datapath_id), conn::to_string(sent.error())),
-               {{"dpid", dpid_hex(out.datapath_id)}});
+    report_send(out.datapath_id, sw->send(out.message));
   }
   if (pending && pending->waiting == 0) send_deletes(pending);
+}
+
+void Controller::dispatch_per_switch() {
+  // Each switch gets its part of the batch, in the batch's order (adds, packet-outs, the
+  // barrier that makes it finish them, deletes), as one send_batch: one hand-over and one
+  // write per switch however many switches a migration touches.
+  auto& messages = batch_.messages;
+  order_.resize(messages.size());
+  for (std::size_t i = 0; i < messages.size(); ++i) order_[i] = i;
+  std::stable_sort(order_.begin(), order_.end(), [&](std::size_t x, std::size_t y) {
+    return messages[x].datapath_id < messages[y].datapath_id;
+  });
+  for (std::size_t begin = 0; begin < order_.size();) {
+    const std::uint64_t dpid = messages[order_[begin]].datapath_id;
+    run_.clear();
+    std::size_t end = begin;
+    for (; end < order_.size() && messages[order_[end]].datapath_id == dpid; ++end)
+      run_.push_back(std::move(messages[order_[end]].message));
+    begin = end;
+    // A switch that went down is reconciled by the engine when it returns.
+    if (auto sw = manager_->find(dpid)) report_send(dpid, sw->send_batch(run_));
+  }
+}
+
+void Controller::report_send(std::uint64_t dpid, const conn::SendResult& sent) {
+  if (!sent)
+    log_.log(LogLevel::Warn, "send-failed", fmt::format("dp {}: message not sent: {}", dpid_hex(dpid), conn::to_string(sent.error())),
+             {{"dpid", dpid_hex(dpid)}});
 }
 
 void Controller::send_deletes(const std::shared_ptr<PendingDeletes>& pending) {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -46,6 +47,8 @@ class Controller final : public vmnmob::connection::SwitchObserver {
   /// Sends batch_ in the engine's order (adds, packet-outs, a barrier per switch, deletes); with
   /// BreakOrder::Network the deletes wait until every switch answered its barrier.
   void dispatch(Clock::time_point started);
+  void dispatch_per_switch();
+  void report_send(std::uint64_t dpid, const vmnmob::connection::SendResult& sent);
   void send_deletes(const std::shared_ptr<PendingDeletes>& pending);
   void report(Clock::time_point started);
   void persist();
@@ -56,6 +59,8 @@ class Controller final : public vmnmob::connection::SwitchObserver {
   Logger& log_;
   vmnmob::mobility::MobilityEngine engine_;
   vmnmob::mobility::Batch batch_;  // reused: the hot path stops allocating once warm
+  std::vector<std::size_t> order_;            // dispatch_per_switch's scratch, reused
+  std::vector<vmnmob::ofp::Message> run_;     // one switch's messages, reused
   boost::asio::steady_timer tick_;
   std::unique_ptr<vmnmob::connection::SwitchManager> manager_;  // destroyed first (see dtor)
 };

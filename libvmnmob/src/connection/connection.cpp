@@ -241,8 +241,8 @@ void Connection::go_up() {
 
 // ---- Writing ----
 
-void Connection::note_queued() {
-  counters_.messages_out.fetch_add(1, std::memory_order_relaxed);
+void Connection::note_queued(std::size_t messages) {
+  counters_.messages_out.fetch_add(messages, std::memory_order_relaxed);
   std::uint64_t depth = queue_.depth();
   counters_.queue_depth.store(depth, std::memory_order_relaxed);
   if (depth > counters_.queue_high_water.load(std::memory_order_relaxed))
@@ -265,39 +265,53 @@ SendResult Connection::send_here(const ofp::Message& msg, WriteQueue::Lane lane,
   return unexpected(SendError::EncodeFailed);
 }
 
-SendResult Connection::send(const ofp::Message& msg) {
+SendResult Connection::send(const ofp::Message& msg) { return send_batch(std::span<const ofp::Message>(&msg, 1)); }
+
+SendResult Connection::send_batch(std::span<const ofp::Message> msgs) {
   if (!up_.load(std::memory_order_acquire)) return unexpected(SendError::NotConnected);
-  if (strand_.running_in_this_thread())
-    return send_here(msg, WriteQueue::Lane::Bulk, msg.xid == 0 ? session_.allocate_xid() : 0);
-  // Another thread: encode here, append on the strand. Bytes posted but not yet queued count
-  // against the same limit, so a fast producer cannot grow the io_context's handler queue
-  // without bound either.
+  if (strand_.running_in_this_thread()) {
+    for (const ofp::Message& msg : msgs)
+      if (auto sent = send_here(msg, WriteQueue::Lane::Bulk, msg.xid == 0 ? session_.allocate_xid() : 0); !sent)
+        return sent;
+    return {};
+  }
+  // Another strand or thread: encode here, into one buffer, and append it on the strand in
+  // one step. Bytes handed over but not yet queued count against the same limit, so a fast
+  // producer cannot grow the io_context's handler queue without bound either.
   std::uint64_t backlog = posted_bytes_.load(std::memory_order_relaxed) +
                           counters_.queue_depth.load(std::memory_order_relaxed);
   if (backlog >= queue_.limit()) {
-    counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    counters_.dropped.fetch_add(msgs.size(), std::memory_order_relaxed);
     return unexpected(SendError::QueueFull);
   }
-  auto encoded = ofp::encode(msg);
-  if (!encoded) return unexpected(SendError::EncodeFailed);
-  posted_bytes_.fetch_add(encoded->size(), std::memory_order_relaxed);
-  // dispatch, not post: from a handler of another switch on an io_context thread this writes
-  // now (the strand keeps the order of anything queued on it before); a post would wait for
-  // the io_context to come round, which a loaded machine can stretch to milliseconds.
-  asio::dispatch(strand_, [self = shared_from_this(), bytes = std::move(*encoded)]() mutable {
+  ByteVector bytes;
+  for (const ofp::Message& msg : msgs)
+    if (!ofp::encode(msg, bytes)) return unexpected(SendError::EncodeFailed);
+  posted_bytes_.fetch_add(bytes.size(), std::memory_order_relaxed);
+  // dispatch, not post: from a handler of another switch on an io_context thread this queues
+  // now (the strand keeps the order of anything queued on it before), and the write goes out
+  // when that handler's read batch ends (flush_soon); a post would wait for the io_context to
+  // come round, which a loaded machine can stretch to milliseconds.
+  asio::dispatch(strand_, [self = shared_from_this(), bytes = std::move(bytes), count = msgs.size()]() mutable {
     self->posted_bytes_.fetch_sub(bytes.size(), std::memory_order_relaxed);
     if (self->closed_) return;
-    if (bytes.size() >= ofp::kHeaderLength && bytes[4] == std::byte{0} && bytes[5] == std::byte{0} &&
-        bytes[6] == std::byte{0} && bytes[7] == std::byte{0}) {
-      std::uint32_t xid = boost::endian::native_to_big(self->session_.allocate_xid());
-      std::memcpy(bytes.data() + 4, &xid, sizeof xid);
+    // Messages sent with xid 0 get the next xid of this connection.
+    for (std::size_t at = 0; at + ofp::kHeaderLength <= bytes.size();) {
+      std::uint16_t length = 0;
+      std::uint32_t xid = 0;
+      std::memcpy(&length, bytes.data() + at + 2, sizeof length);
+      std::memcpy(&xid, bytes.data() + at + 4, sizeof xid);
+      if (xid == 0) {
+        xid = boost::endian::native_to_big(self->session_.allocate_xid());
+        std::memcpy(bytes.data() + at + 4, &xid, sizeof xid);
+      }
+      at += std::max<std::size_t>(boost::endian::big_to_native(length), ofp::kHeaderLength);
     }
-    if (self->queue_.push_encoded(as_bytes(bytes), WriteQueue::Lane::Bulk) !=
-        WriteQueue::PushResult::Queued) {
-      self->counters_.dropped.fetch_add(1, std::memory_order_relaxed);
+    if (self->queue_.push_encoded(as_bytes(bytes), WriteQueue::Lane::Bulk) != WriteQueue::PushResult::Queued) {
+      self->counters_.dropped.fetch_add(count, std::memory_order_relaxed);
       return;
     }
-    self->note_queued();
+    self->note_queued(count);
     self->flush_soon();
   });
   return {};
@@ -328,6 +342,10 @@ void Connection::request(ofp::MessageBody body, Duration timeout, ReplyHandler h
 
 void Connection::schedule_flush() {
   if (in_read_batch_ || flush_scheduled_) return;
+  // Inside another connection's read batch (a request sent from its callback): flush with the
+  // batch's other writes. A post here would also keep this strand busy until the io_context
+  // comes round, queueing every later message of the batch behind it.
+  if (t_in_read_batch) return flush_soon();
   flush_scheduled_ = true;
   asio::post(strand_, [self = shared_from_this()] {
     self->flush_scheduled_ = false;

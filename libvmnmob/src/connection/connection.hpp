@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -92,6 +93,7 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   bool connected() const override { return up_.load(std::memory_order_acquire); }
   SwitchCounters counters() const override;
   SendResult send(const ofp::Message& msg) override;
+  SendResult send_batch(std::span<const ofp::Message> msgs) override;
   void request(ofp::MessageBody body, Duration timeout, ReplyHandler handler) override;
   void close() override;
 
@@ -105,7 +107,7 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   void go_up();
   /// Queues on this strand; a non-zero `xid` replaces msg.xid on the wire.
   SendResult send_here(const ofp::Message& msg, WriteQueue::Lane lane, std::uint32_t xid = 0);
-  void note_queued();
+  void note_queued(std::size_t messages = 1);
   void flush();
   void schedule_flush();
   /// flush(), or, inside another connection's read batch on this thread, once at its end.

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,12 @@ class Switch {
   /// later finds the queue full is counted in `dropped`.
   virtual SendResult send(const ofp::Message& msg) = 0;
   SendResult send(ofp::MessageBody body) { return send(ofp::Message{ofp::kVersion, 0, std::move(body)}); }
+  /// Queues several messages in order as one unit: from another thread or switch they are
+  /// encoded into one buffer and handed to the strand once (a migration's flow-mods for one
+  /// switch), instead of once per message. Same xid rule and results as send(); from another
+  /// thread or switch nothing is queued on QueueFull or EncodeFailed, on the switch's own
+  /// strand the messages before the failing one are.
+  virtual SendResult send_batch(std::span<const ofp::Message> msgs) = 0;
 
   /// Sends a request (barrier, multipart, echo, role, get-config, get-async, features) and
   /// calls `handler` exactly once on the switch's strand: with the reply (all parts of a
