@@ -2,7 +2,9 @@
 # run-osken.sh CONFIG PORT: the os-ken peer (vmnmob_osken.py, the paper's design as an os-ken
 # OpenFlow 1.3 app) in the foreground, listening on 127.0.0.1:PORT, with CONFIG the same JSON
 # file vmnctl-ofc reads (its openflow.listen is ignored: PORT decides). Runs until killed;
-# SIGTERM or SIGINT stops it (it keeps no state). Logs go to stderr.
+# SIGTERM or SIGINT stops it (it keeps no state). Logs go to stderr, at OSKEN_LOG_LEVEL
+# (Python logging levels: 10 debug, 20 info (default), 30 warning) for os-ken itself; the app
+# logs at the CONFIG's log.level like vmnctl-ofc.
 # Exit 77 when os-ken is not installed (Debian package python3-os-ken).
 set -euo pipefail
 if (($# != 2)); then
@@ -20,4 +22,4 @@ fi
 export VMNMOB_OSKEN_CONFIG=$config
 # exec: the caller's pid is the controller's, so its SIGTERM reaches os-ken directly.
 exec osken-manager --ofp-listen-host 127.0.0.1 --ofp-tcp-listen-port "$port" \
-  --use-stderr --default-log-level 20 "$here/vmnmob_osken.py"
+  --use-stderr --default-log-level "${OSKEN_LOG_LEVEL:-20}" "$here/vmnmob_osken.py"
