@@ -672,7 +672,7 @@ class VmnMobility(app_manager.OSKenApp):
             for no in sorted(sw.port_names):
                 if (dp, no) != (asker.dpid, asker.port) and sw.is_vm_port(no):
                     self._packet_out(dp, no, frame)
-        self.logger.info("probe-sent hoa %s for %s", hoa, asker.mac)
+        self.logger.debug("probe-sent hoa %s for %s", hoa, asker.mac)
 
     def _answer_request(self, dp, port, asker, f):
         if f.target_ip == self.config.home_gateway:
