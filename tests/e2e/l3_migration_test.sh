@@ -13,6 +13,8 @@
 # the TCP stream intact and end in a finite downtime after which traffic resumes.
 #
 #   L3_GAP_S=S (default 10)   seconds between moves    L3_RESULTS=FILE  one JSON line per move
+#   L3_FLOW_DUMP=DIR          each bridge's flows (no counters) before the moves and after each
+#                             one, as DIR/SITE-STEP.txt, to compare controllers flow by flow
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/testbed.sh
@@ -54,6 +56,17 @@ tb_wait_ping "$vmn1" 10.10.0.2 10 || fail "vmn1 cannot reach vmn2's HoA"
 # The routed path carries MoAs only: the router has no route to the home subnet.
 [[ -z "$(ip -n "$(tb_router_ns)" route show 10.10.0.0/24)" ]] || fail "router knows the home subnet"
 
+# Flows without counters or durations, sorted: comparable across runs and controllers.
+dump_flows() {
+  [[ -n "${L3_FLOW_DUMP:-}" ]] || return 0
+  mkdir -p "$L3_FLOW_DUMP"
+  local site
+  for site in "${TB_SITES[@]}"; do
+    ovs-ofctl -O OpenFlow13 --no-stats dump-flows "$(tb_bridge "$site")" | sort >"$L3_FLOW_DUMP/$site-$1.txt"
+  done
+}
+dump_flows 0
+
 summary=()
 last=0
 run=0
@@ -79,6 +92,7 @@ for to in c b a; do
   (($(tb_json_field "$after" answered) >= 900)) || fail "move $run: traffic did not resume ($after)"
   tb_tcp_stream_check "stream$run" 20 || fail "move $run: TCP stream broken: $TB_RESULT"
   echo "move $run: tcp $TB_RESULT"
+  dump_flows "$run"
   probe_ms=$(tb_json_field "$probe" downtime_ms)
   ping_ms=$(tb_json_field "$ping" downtime_ms)
   python3 -c "import sys; p, q, l = map(float, sys.argv[1:]); sys.exit(0 if p < l and q < l else 1)" \
@@ -98,4 +112,11 @@ for key in ("probe_downtime_ms", "ping_downtime_ms"):
     print(f"{key}: median {statistics.median(v):.1f} mean {statistics.mean(v):.1f} "
           f"min {min(v):.1f} max {max(v):.1f} (n={len(v)})")
 '
+# What the controller itself logs (vmnctl-ofc and the os-ken peer both do; another controller
+# may not): per migration, the reaction (packet-in to new flows sent) and when the old flows
+# went (after the barriers).
+reactions=$(tb_controller_reactions | paste -sd' ' -)
+[[ -n "$reactions" ]] && echo "controller reaction us: $reactions"
+removed=$(sed -n 's/.*old flows removed \([0-9][0-9]*\) us after the trigger.*/\1/p' "$(tb_controller_log)" | paste -sd' ' - || true)
+[[ -n "$removed" ]] && echo "controller old flows removed after us: $removed"
 echo "PASS: L3 migration with the controller, 3 moves"

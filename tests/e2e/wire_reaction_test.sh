@@ -13,6 +13,8 @@
 # probe was delivered again after the announce. Times are printed, never asserted.
 #
 #   VMNCTL_OFC=path (default $TB_BUILD_DIR/apps/vmnctl-ofc/vmnctl-ofc)
+#   REACTION_CONTROLLER_CMD='bash command line' another controller instead (TB_CONFIG and
+#       TB_CONTROLLER_PORT are set where it runs; e.g. with_osken.sh sets the os-ken peer)
 #   REACTION_MOVES=N   REACTION_RESULTS=FILE (one JSON line per move)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,7 +23,11 @@ source "$here/lib/testbed.sh"
 
 moves=${REACTION_MOVES:-5}
 vmnctl=${VMNCTL_OFC:-$TB_BUILD_DIR/apps/vmnctl-ofc/vmnctl-ofc}
-[[ -x "$vmnctl" ]] || tb_skip "no vmnctl-ofc at $vmnctl"
+controller_cmd=${REACTION_CONTROLLER_CMD:-}
+if [[ -z "$controller_cmd" ]]; then
+  [[ -x "$vmnctl" ]] || tb_skip "no vmnctl-ofc at $vmnctl"
+  controller_cmd="$vmnctl --config \"\$TB_CONFIG\""
+fi
 command -v tcpdump >/dev/null && command -v tshark >/dev/null || tb_skip "tcpdump and tshark needed"
 
 fail() {
@@ -57,7 +63,7 @@ if [[ -n "${REACTION_TRACE:-}" ]]; then
   done
 fi
 
-tb_controller_start "$vmnctl --config \"\$TB_CONFIG\"" || fail "bridges did not connect to the controller"
+tb_controller_start "$controller_cmd" || fail "bridges did not connect to the controller"
 tb_spawn "$vmn1" "$VMN_PROBE" echo --listen 10.10.0.1:7000
 tb_wait_ping "$vmn2" 10.10.0.1 10 || fail "vmn2 cannot reach vmn1's HoA"
 tb_wait_ping "$vmn1" 10.10.0.2 10 || fail "vmn1 cannot reach vmn2's HoA"
@@ -116,6 +122,6 @@ for key in ("announce_to_packet_in_us", "first_flow_mod_us", "reaction_us", "bar
     v = [r[key] for r in rows if r.get(key) is not None]
     print(f"{key}: median {statistics.median(v):.0f} min {min(v):.0f} max {max(v):.0f} (n={len(v)})")
 ' <<<"$timeline"
-echo "vmnctl-ofc log (packet-in read -> last flow write):" "$(tb_controller_reactions | tr '\n' ' ')us"
+echo "controller log (packet-in read -> last flow write):" "$(tb_controller_reactions | tr '\n' ' ')us"
 ovs_sandbox_alive "$TB_CONTROLLER_PID" || fail "the controller exited"
 echo "PASS: wire reaction of $moves migrations read from the OpenFlow capture"
