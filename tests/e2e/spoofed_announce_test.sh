@@ -27,8 +27,8 @@ fail() {
   exit 1
 }
 
-TB_PREFIX=tbs-
-TB_BRIDGE_PREFIX=tbs-br-
+TB_PREFIX=tbf-
+TB_BRIDGE_PREFIX=tbf-br-
 TB_CONTROLLER_PORT=${TB_CONTROLLER_PORT_SPOOF:-6672}
 tb_init
 tb_sites_up

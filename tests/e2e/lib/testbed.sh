@@ -141,8 +141,10 @@ tb_kill_netns_pids() {
 
 tb_init() {
   tb_check_tools
-  tb_preclean
+  # The sandbox lock first: leftovers are cleaned only once no other testbed runs, so a run
+  # that waits never removes the namespaces of one that is running under the same names.
   ovs_sandbox_start || tb_die "OVS sandbox did not start"
+  tb_preclean
   TB_WORK=$(mktemp -d /tmp/tb-work.XXXXXX)
   ovs_sandbox_on_exit "tb_teardown_own"
 }
