@@ -11,8 +11,10 @@
 #     across the restart is under 1 s, and the TCP stream that ran across it arrived intact;
 #   - each bridge's flows after the reconcile equal those before the kill (cookie, table,
 #     priority, match, actions: `ovs-ofctl --no-stats dump-flows`);
+#   - SIGHUP with site a's pool grown is applied (logged) and one with a dpid changed is refused
+#     (logged); traffic goes on and no flow changes;
 #   - the state file written when the restarted controller stops gives every VMN the MoA and
-#     location it had before the kill.
+#     location it had before the kill, and holds site a's grown pool.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/testbed.sh
@@ -116,9 +118,44 @@ for site in a b c; do
   fi
 done
 
+# SIGHUP with real switches: site a's pool grows live; a dpid change is refused; either way the
+# controller keeps serving and no flow changes.
 second=$TB_CONTROLLER_PID
+edit_config() {
+  python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+exec(sys.argv[2])
+json.dump(c, open(sys.argv[1], "w"), indent=1)' "$TB_CONFIG" "$1"
+}
+wait_log() {
+  local i
+  for ((i = 0; i < 50; i++)); do
+    grep -qF -- "$1" "$log" && return 0
+    sleep 0.1
+  done
+  fail "no '$1' in the controller's log"
+}
+edit_config 'c["sites"][0]["mobile_pool"].append("192.168.1.200-192.168.1.209")'
+kill -HUP "$second"
+wait_log "pool of site-a (dp 0x000000000000000a) grown by 10 addresses to 110 (1 in use, 0 held)"
+wait_log "configuration reloaded (1 pools grown)"
+edit_config 'c["sites"][1]["dpid"] = "0xbb"'
+kill -HUP "$second"
+wait_log "reload refused: sites[1].dpid (site-b) cannot change while running; nothing changed"
+after=$(ip netns exec "$vmn2" "$VMN_PROBE" probe --to 10.10.0.1:7000 --duration-s 1 --json || true)
+(($(tb_json_field "$after" answered) >= 900)) || fail "traffic disturbed by SIGHUP ($after)"
+for site in a b c; do
+  [[ "$(tb_flows "$site")" == "${flows_before[$site]}" ]] || fail "site $site: SIGHUP changed flows"
+done
+
 kill -TERM "$second"
 wait "$second" || fail "the restarted controller did not stop cleanly"
 moas_after=$(vmns "$state")
 [[ "$moas_after" == "$moas_before" ]] || fail "MoAs or locations changed: before $moas_before after $moas_after"
+python3 -c '
+import json, sys
+s = {hex(x["datapath_id"]): x["pool"]["ranges"] for x in json.load(open(sys.argv[1]))["switches"]}
+sys.exit(0 if s["0xa"] == [["192.168.1.100", "192.168.1.209"]] else 1)  # adjacent ranges merge' "$state" \
+  || fail "the grown pool is not in the state file"
 echo "PASS: controller restart with a state file: same MoAs, same flows, traffic resumed"
