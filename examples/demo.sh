@@ -171,11 +171,17 @@ else
   tb_tap_add "${TB_PREFIX}vtap-a" a 11
   tb_tap_add "${TB_PREFIX}vtap-b" b 11
 fi
+# The OpenFlow channel is recorded for the reaction on the wire (tests/e2e/lib/of_timeline.py).
+tb_capture_start of lo "tcp port $TB_CONTROLLER_PORT" || tb_die "cannot capture the OpenFlow channel"
 tb_controller_start "$ctl --config \"\$TB_CONFIG\"" || tb_die "the bridges did not connect to vmnctl-ofc"
 ((emulated)) || vm_up l3 1 a "${TB_PREFIX}vtap-a"
 tb_wait_ping "$l3cn" "$(tb_vmn_hoa 1)" 30 || tb_die "L3: the correspondent cannot reach the VM's HoA"
 measure l3 a b "$l3cn" "$(tb_vmn_hoa 1)" "${TB_PREFIX}l3vm" "${TB_PREFIX}vtap-a" "${TB_PREFIX}vtap-b"
 ovs_sandbox_alive "$TB_CONTROLLER_PID" || tb_die "vmnctl-ofc exited"
+tb_capture_stop of
+wire=$build/demo-wire.jsonl
+python3 "$root/tests/e2e/lib/of_timeline.py" --of "$TB_WORK/of.pcap" --port "$TB_CONTROLLER_PORT" \
+  --mac "$mac" >"$wire" || tb_die "cannot read the OpenFlow capture"
 
 # --- the table ---------------------------------------------------------------------------------
 if ((emulated)); then
@@ -183,10 +189,11 @@ if ((emulated)); then
 else
   mode="QEMU $(qemu-system-x86_64 --version | head -n1 | awk '{print $4}') live migration (TCG, ${QV_MEMORY_MB} MiB)"
 fi
-table=$(python3 - "$results" "$runs" "$gap_s" "$mode" <<'PY'
+table=$(python3 - "$results" "$runs" "$gap_s" "$mode" "$wire" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 runs, gap, mode = sys.argv[2], sys.argv[3], sys.argv[4]
+wire = [json.loads(l) for l in open(sys.argv[5]) if l.strip()]
 def stats(case, key):
     v = [float(r[key]) for r in rows if r["case"] == case and r.get(key) is not None]
     return v and dict(n=len(v), mean=statistics.mean(v), median=statistics.median(v), min=min(v), max=max(v))
@@ -209,6 +216,13 @@ r = stats("l3", "reaction_us")
 out += ["", "vmnctl-ofc's reaction (RARP packet-in to the last flow write sent, from its log): " +
         (f"median {r['median'] / 1e3:.2f} ms, mean {r['mean'] / 1e3:.2f}, min {r['min'] / 1e3:.2f}, "
          f"max {r['max'] / 1e3:.2f} (n={r['n']})" if r else "no migrated line logged")]
+def wire_stats(key):
+    v = [w[key] for w in wire if w.get(key) is not None]
+    return (f"median {statistics.median(v) / 1e3:.2f} ms, min {min(v) / 1e3:.2f}, max {max(v) / 1e3:.2f}"
+            f" (n={len(v)})") if v else "none seen"
+out += ["On the wire (capture of the OpenFlow channel, from the announce's PACKET_IN): last FLOW_MOD " +
+        wire_stats("reaction_us") + "; first FLOW_MOD " + wire_stats("first_flow_mod_us") +
+        "; last BARRIER_REPLY " + wire_stats("barrier_reply_us") + "."]
 p = stats("l2", "qemu_pause_ms"), stats("l3", "qemu_pause_ms")
 if p[0] and p[1]:
     out.append(f"QEMU's pause (its downtime stat), median: L2 {p[0]['median']:.0f} ms, L3 {p[1]['median']:.0f} ms.")

@@ -1,7 +1,8 @@
 // vmn-announce: sends the announce a hypervisor sends for a VM after live migration.
 //
 //   vmn-announce --interface IF [--mac MAC] [--rounds N] [--initial-ms 50] [--max-ms 550]
-//                [--step-ms 100] [--gratuitous-arp IPV4] [--no-rarp] [--quiet]
+//                [--step-ms 100] [--gratuitous-arp IPV4] [--no-rarp] [--ready-file FILE]
+//                [--quiet]
 //
 // QEMU (net/announce.c, qemu_announce_self) sends, after the destination resumes, `rounds`
 // RARP frames (type 0x8035, op 3, sha = tha = VM MAC, protocol addresses 0.0.0.0) from the
@@ -14,6 +15,13 @@
 // gratuitous ARP for the given address (what the guest's virtio-net driver sends itself).
 // --mac defaults to the interface's own MAC; giving another MAC (alias --spoof-mac) emulates a
 // spoofed announce, as a test of the controller's defence against hijacking.
+//
+// --ready-file FILE arms the announce instead: the socket and frames are prepared, FILE is
+// created, and the first round goes out when SIGUSR1 arrives. QEMU announces the moment the
+// destination resumes; starting a process at that moment (`ip netns exec`, exec, socket) takes
+// several milliseconds, which an emulated L3 migration would count as downtime and an L2 one
+// (whose switches learn from any frame) would not.
+#include <signal.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -52,14 +60,16 @@ struct Options {
   std::optional<Ipv4Address> gratuitous_arp;
   bool rarp = true;
   bool quiet = false;
+  std::string ready_file;
 };
 
 int usage() {
   std::fputs(
       "usage: vmn-announce --interface IF [--mac|--spoof-mac MAC] [--rounds N] [--initial-ms MS]\n"
       "                    [--max-ms MS] [--step-ms MS] [--gratuitous-arp IPV4] [--no-rarp]\n"
-      "                    [--quiet]\n"
-      "Sends QEMU's post-migration RARP announce (default 5 rounds at +0, 50, 200, 450, 800 ms).\n",
+      "                    [--ready-file FILE] [--quiet]\n"
+      "Sends QEMU's post-migration RARP announce (default 5 rounds at +0, 50, 200, 450, 800 ms).\n"
+      "With --ready-file it creates FILE when armed and sends on SIGUSR1.\n",
       stderr);
   return 2;
 }
@@ -101,6 +111,9 @@ std::optional<Options> parse_options(int argc, char** argv) {
       ok = o.gratuitous_arp.has_value();
     } else if (a == "--no-rarp") {
       o.rarp = false;
+    } else if (a == "--ready-file") {
+      o.ready_file = value();
+      ok = !o.ready_file.empty();
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
     } else {
@@ -198,6 +211,23 @@ int main(int argc, char** argv) {
     }
     return true;
   };
+
+  if (!o.ready_file.empty()) {
+    // Blocked before the file exists, so a SIGUSR1 sent as soon as it appears is never lost.
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, nullptr);
+    FILE* ready = std::fopen(o.ready_file.c_str(), "w");
+    if (ready == nullptr) {
+      std::fprintf(stderr, "vmn-announce: cannot create %s: %s\n", o.ready_file.c_str(), std::strerror(errno));
+      close(fd);
+      return 1;
+    }
+    std::fclose(ready);
+    int signal_number = 0;
+    sigwait(&usr1, &signal_number);
+  }
 
   timespec start{};
   clock_gettime(CLOCK_MONOTONIC, &start);

@@ -11,7 +11,8 @@
 #   tb_vmn_move NAME SITE           the VMN's port leaves its bridge and joins SITE's (same MAC,
 #                                   same OpenFlow port number), as a hypervisor's tap would
 #   tb_vmn_announce NAME [ARGS]     vmn-announce in NAME's netns (QEMU timing), in the background
-#   tb_vmn_migrate NAME SITE [ARGS] move + announce; returns right after the move
+#   tb_vmn_migrate NAME SITE [ARGS] move + announce (armed before, fired right after the move);
+#                                   returns right after the move
 #   tb_l2_up                        L2 baseline: bridges l2a/l2b (NORMAL, no controller) joined by
 #                                   a trunk veth, one segment; VMNs attach with SITE l2a or l2b
 #   tb_spawn NS CMD...              a background command inside netns NS (pid in TB_LAST_PID)
@@ -29,6 +30,9 @@
 #                                   tb_vmn_migrate under ping -D and vmn-probe from netns CN
 #                                   (results in TB_PING, TB_PROBE)
 #   tb_stats KEY... <JSONL          median/mean/min/max per KEY over JSON lines, as JSON
+#   tb_capture_start NAME IF FILTER / tb_capture_stop NAME...
+#                                   tcpdump into $TB_WORK/NAME.pcap (lib/of_timeline.py reads the
+#                                   OpenFlow channel's capture: the reaction on the wire)
 # Helpers for measurements: tb_ping_downtime, tb_probe_start/tb_probe_result,
 # tb_tcp_stream_start/tb_tcp_stream_check, tb_wait_ping.
 #
@@ -141,8 +145,8 @@ tb_kill_netns_pids() {
 
 tb_init() {
   tb_check_tools
-  # The sandbox lock first: leftovers are cleaned only once no other testbed runs, so a run
-  # that waits never removes the namespaces of one that is running under the same names.
+  # The sandbox's lock first: a run waiting for it must not clean away the names of the run
+  # that holds it (two copies of one test share a prefix).
   ovs_sandbox_start || tb_die "OVS sandbox did not start"
   tb_preclean
   TB_WORK=$(mktemp -d /tmp/tb-work.XXXXXX)
@@ -406,11 +410,24 @@ tb_vmn_announce() {
   tb_spawn "$name" "$VMN_ANNOUNCE" --interface eth0 --quiet "$@"
 }
 
+# The announce is armed before the move (vmn-announce --ready-file) and fired by SIGUSR1 right
+# after it: like QEMU, which announces the moment the destination resumes, and unlike starting
+# a process then, which costs several ms that only the L3 case would pay (an L2 switch learns
+# from any frame; the controller waits for the announce).
 tb_vmn_migrate() {
-  local name=$1 site=$2
+  local name=$1 site=$2 ready i
   shift 2
+  ready="$TB_WORK/announce-ready.$name.$RANDOM"
+  tb_vmn_announce "$name" --ready-file "$ready" "$@"
+  for ((i = 0; i < 200; i++)); do
+    [[ -e "$ready" ]] && break
+    ovs_sandbox_alive "$TB_LAST_PID" || tb_die "vmn-announce exited before it was armed"
+    sleep 0.01
+  done
+  [[ -e "$ready" ]] || tb_die "vmn-announce was not armed within 2 s"
+  rm -f "$ready"
   tb_vmn_move "$name" "$site"
-  tb_vmn_announce "$name" "$@"
+  kill -USR1 "$TB_LAST_PID" || tb_die "cannot fire the announce of $name"
 }
 
 # --- the L2 baseline -----------------------------------------------------------------------------
@@ -434,6 +451,33 @@ tb_l2_up() {
     -- set interface "${TB_PREFIX}trunk-a" ofport_request=1 \
     -- add-port "$(tb_bridge l2b)" "${TB_PREFIX}trunk-b" \
     -- set interface "${TB_PREFIX}trunk-b" ofport_request=1 || tb_die "trunk ports"
+}
+
+# --- captures ------------------------------------------------------------------------------------
+
+# tcpdump on interface IF (in the host netns) with FILTER into $TB_WORK/NAME.pcap; returns once
+# it is listening. -U writes every packet at once; -B 8 MiB drops nothing in a burst.
+tb_capture_start() {
+  local name=$1 iface=$2 filter=$3 i
+  tcpdump -n -U -B 8192 -s 0 -w "$TB_WORK/$name.pcap" -i "$iface" "$filter" \
+    2>"$TB_WORK/$name.tcpdump.err" </dev/null &
+  TB_SPAWNED+=("$!")
+  echo "$!" >"$TB_WORK/$name.capture.pid"
+  for ((i = 0; i < 50; i++)); do
+    grep -q "listening on" "$TB_WORK/$name.tcpdump.err" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  tb_log "tcpdump on $iface did not start: $(cat "$TB_WORK/$name.tcpdump.err")"
+  return 1
+}
+# Stops the captures NAME... (SIGINT: tcpdump flushes and closes its file).
+tb_capture_stop() {
+  local name pid
+  for name in "$@"; do
+    pid=$(cat "$TB_WORK/$name.capture.pid")
+    kill -INT "$pid" 2>/dev/null || true
+    tb_wait_exit "$pid"
+  done
 }
 
 # --- processes -----------------------------------------------------------------------------------
