@@ -297,10 +297,13 @@ void Controller::on_handshake_failed(const conn::HandshakeFailed& e) {
 }
 
 void Controller::reload(const ControllerConfig& next) {
+  // All or nothing: every change is checked first; one that cannot be applied live refuses the
+  // whole reload, so the running state never holds half a configuration.
   std::vector<std::string> refused;
   if (!(next.listen == config_.listen)) refused.push_back("openflow.listen cannot change while running");
   if (next.connect != config_.connect) refused.push_back("openflow.connect cannot change while running");
   if (next.state_file != config_.state_file) refused.push_back("state_file cannot change while running");
+  if (next.log_format != config_.log_format) refused.push_back("log.format cannot change while running");
   const auto& a = config_.mobility;
   const auto& b = next.mobility;
   if (!(a.home_prefix == b.home_prefix) || !(a.home_gateway == b.home_gateway) ||
@@ -308,27 +311,62 @@ void Controller::reload(const ControllerConfig& next) {
     refused.push_back("home cannot change while running");
   if (a.hold_time != b.hold_time || a.probe_timeout != b.probe_timeout)
     refused.push_back("mobility settings cannot change while running");
+  std::vector<std::size_t> grown;  // sites whose pool grows
   if (a.sites.size() != b.sites.size()) {
-    refused.push_back("sites cannot be added or removed while running");
+    refused.push_back(fmt::format("sites cannot be added or removed while running ({} configured, {} in the file)",
+                                  a.sites.size(), b.sites.size()));
   } else {
     for (std::size_t i = 0; i < a.sites.size(); ++i) {
       const auto& s = a.sites[i];
       const auto& t = b.sites[i];
-      if (s.datapath_id != t.datapath_id || s.uplink_port != t.uplink_port || s.uplink_name != t.uplink_name ||
-          !(s.gateway_ip == t.gateway_ip) || s.gateway_mac != t.gateway_mac || s.vm_port_prefixes != t.vm_port_prefixes)
-        refused.push_back(fmt::format("sites[{}]: only mobile_pool may change while running", i));
-      if (s.pool_ranges != t.pool_ranges || s.pool_prefixes != t.pool_prefixes)
-        refused.push_back(fmt::format("sites[{}].mobile_pool: live pool changes are not supported yet", i));
+      const std::string& name = config_.site_names[i];
+      if (name != next.site_names[i])
+        refused.push_back(fmt::format("sites[{}].name: site {} cannot be renamed or replaced while running", i, name));
+      if (s.datapath_id != t.datapath_id) refused.push_back(fmt::format("sites[{}].dpid ({}) cannot change while running", i, name));
+      if (s.uplink_port != t.uplink_port || s.uplink_name != t.uplink_name)
+        refused.push_back(fmt::format("sites[{}].uplink ({}) cannot change while running", i, name));
+      if (!(s.gateway_ip == t.gateway_ip) || s.gateway_mac != t.gateway_mac)
+        refused.push_back(fmt::format("sites[{}].gateway ({}) cannot change while running", i, name));
+      if (s.vm_port_prefixes != t.vm_port_prefixes)
+        refused.push_back(fmt::format("sites[{}].vm_ports ({}) cannot change while running", i, name));
+      if (s.pool_ranges == t.pool_ranges && s.pool_prefixes == t.pool_prefixes) continue;
+      const auto* pool = engine_.pool(s.datapath_id);
+      const vmnmob::mobility::AddressPool next_pool(vmnmob::mobility::AddressPool::site_ranges(t), {});
+      if (pool == nullptr) continue;  // dpid changed: refused above
+      if (auto lost = pool->first_outside(next_pool.ranges()))
+        refused.push_back(fmt::format("sites[{}].mobile_pool ({}): {} would leave the pool; a pool may only grow while running",
+                                      i, name, lost->to_string()));
+      else
+        grown.push_back(i);
     }
   }
   if (!refused.empty()) {
-    for (const auto& r : refused) log_.log(LogLevel::Error, "reload-refused", fmt::format("reload refused: {}", r));
+    for (const auto& r : refused)
+      log_.log(LogLevel::Error, "reload-refused", fmt::format("reload refused: {}; nothing changed", r), {{"reason", r}});
     return;
   }
   config_.make_before_break = next.make_before_break;
+  for (std::size_t i : grown) {
+    const auto& t = b.sites[i];
+    auto added = engine_.grow_pool(t.datapath_id, t.pool_ranges, t.pool_prefixes);
+    if (!added) {  // checked above; only a pool overlapping another one's current state gets here
+      log_.log(LogLevel::Error, "reload-refused", fmt::format("reload refused: sites[{}].mobile_pool: {}", i, added.error()));
+      continue;
+    }
+    config_.mobility.sites[i].pool_ranges = t.pool_ranges;
+    config_.mobility.sites[i].pool_prefixes = t.pool_prefixes;
+    const auto* pool = engine_.pool(t.datapath_id);
+    log_.log(LogLevel::Info, "pool-grown",
+             fmt::format("pool of {} (dp {}) grown by {} addresses to {} ({} in use, {} held)", config_.site_names[i],
+                         dpid_hex(t.datapath_id), *added, pool->capacity(), pool->in_use_count(), pool->held_count()),
+             {{"site", config_.site_names[i]}, {"dpid", dpid_hex(t.datapath_id)}, {"added", *added},
+              {"capacity", pool->capacity()}});
+  }
   config_.log_level = next.log_level;
   log_.set_level(next.log_level);
-  log_.log(LogLevel::Info, "reloaded", "configuration reloaded");
+  if (!grown.empty()) persist();
+  log_.log(LogLevel::Info, "reloaded", fmt::format("configuration reloaded ({} pools grown)", grown.size()),
+           {{"pools_grown", grown.size()}});
 }
 
 }  // namespace vmnctl

@@ -32,7 +32,9 @@ options:
   --help               print this help and exit
 
 signals: SIGTERM/SIGINT stop cleanly (the state file is written); SIGHUP reloads the
-configuration file.
+configuration file: the log level changes and mobile pools grow live; any other change
+(a pool losing an address, sites, dpid, uplink, gateway, home, listen, ...) refuses the
+whole reload with a message naming it, and nothing changes.
 )";
 
 int fail_config(const vmnctl::ConfigErrors& errors) {
@@ -89,24 +91,28 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // The command line overrides the file, at start and at every reload (SIGHUP).
+  auto apply_overrides = [&](vmnctl::ControllerConfig& config) {
+    vmnctl::ConfigErrors errors;
+    if (listen) {
+      if (auto e = vmnctl::parse_endpoint(*listen)) config.listen = *e;
+      else errors.push_back(fmt::format("--listen: not an ADDR:PORT endpoint: \"{}\"", *listen));
+    }
+    if (log_level) {
+      if (auto l = vmnctl::parse_log_level(*log_level)) config.log_level = *l;
+      else errors.push_back(fmt::format("--log-level: not one of debug, info, warn, error: \"{}\"", *log_level));
+    }
+    if (log_format) {
+      if (*log_format == "text") config.log_format = vmnctl::LogFormat::Text;
+      else if (*log_format == "json") config.log_format = vmnctl::LogFormat::Json;
+      else errors.push_back(fmt::format("--log-format: not text or json: \"{}\"", *log_format));
+    }
+    return errors;
+  };
   auto loaded = vmnctl::load_config(*config_path);
   if (!loaded) return fail_config(loaded.error());
   vmnctl::ControllerConfig config = std::move(*loaded);
-  vmnctl::ConfigErrors errors;
-  if (listen) {
-    if (auto e = vmnctl::parse_endpoint(*listen)) config.listen = *e;
-    else errors.push_back(fmt::format("--listen: not an ADDR:PORT endpoint: \"{}\"", *listen));
-  }
-  if (log_level) {
-    if (auto l = vmnctl::parse_log_level(*log_level)) config.log_level = *l;
-    else errors.push_back(fmt::format("--log-level: not one of debug, info, warn, error: \"{}\"", *log_level));
-  }
-  if (log_format) {
-    if (*log_format == "text") config.log_format = vmnctl::LogFormat::Text;
-    else if (*log_format == "json") config.log_format = vmnctl::LogFormat::Json;
-    else errors.push_back(fmt::format("--log-format: not text or json: \"{}\"", *log_format));
-  }
-  if (!errors.empty()) return fail_config(errors);
+  if (auto errors = apply_overrides(config); !errors.empty()) return fail_config(errors);
 
   vmnctl::Logger log(config.log_level, config.log_format);
   boost::asio::io_context io(1);
@@ -121,10 +127,13 @@ int main(int argc, char** argv) {
       [&](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         if (signo == SIGHUP) {
+          log.log(vmnctl::LogLevel::Info, "reloading", fmt::format("SIGHUP: reloading {}", *config_path));
           auto next = vmnctl::load_config(*config_path);
           if (!next) {
-            for (const auto& e : next.error()) log.log(vmnctl::LogLevel::Error, "reload-refused", e);
+            for (const auto& e : next.error())
+              log.log(vmnctl::LogLevel::Error, "reload-refused", fmt::format("reload refused: {}; nothing changed", e));
           } else {
+            (void)apply_overrides(*next);  // checked at start
             controller.reload(*next);
           }
           signals.async_wait(on_signal);

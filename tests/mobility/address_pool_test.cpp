@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <random>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -106,4 +108,107 @@ TEST_CASE("pool: a million addresses, allocate and release stay cheap and unique
   CHECK(pool.held_count() == 500'000);
   CHECK(*pool.allocate(t0 + std::chrono::seconds(1)) == taken[0]);
   CHECK(pool.available() == 499'999);
+}
+
+TEST_CASE("pool growth: a new range after the old ones is handed out fresh, in order, after them") {
+  AddressPool pool({{ip("10.1.0.1"), ip("10.1.0.4")}}, std::chrono::seconds(10));
+  const auto a = *pool.allocate(t0);
+  const auto b = *pool.allocate(t0);
+  REQUIRE(pool.release(a, t0).has_value());
+  auto added = pool.grow({{ip("10.1.0.1"), ip("10.1.0.4")}, {ip("10.1.0.10"), ip("10.1.0.11")}});
+  REQUIRE(added.has_value());
+  CHECK(*added == 2);
+  CHECK(pool.capacity() == 6);
+  CHECK(pool.in_use(b));
+  CHECK(pool.held(a));  // its hold time goes on
+  CHECK(pool.in_use_count() == 1);
+  CHECK(pool.held_count() == 1);
+  std::vector<std::string> got;
+  for (int i = 0; i < 4; ++i) got.push_back(pool.allocate(t0)->to_string());
+  CHECK(got == std::vector<std::string>{"10.1.0.3", "10.1.0.4", "10.1.0.10", "10.1.0.11"});
+  CHECK(pool.allocate(t0).error() == PoolError::Exhausted);
+  CHECK(*pool.allocate(t0 + std::chrono::seconds(10)) == a);
+}
+
+TEST_CASE("pool growth: an extended range continues where an exhausted pool stopped") {
+  AddressPool pool({{ip("10.1.0.1"), ip("10.1.0.2")}}, std::chrono::seconds(0));
+  (void)pool.allocate(t0);
+  (void)pool.allocate(t0);
+  REQUIRE(!pool.allocate(t0).has_value());
+  REQUIRE(pool.grow({{ip("10.1.0.1"), ip("10.1.0.3")}}).value() == 1);
+  CHECK(pool.ranges().size() == 1);  // merged: one range .1-.3
+  CHECK(*pool.allocate(t0) == ip("10.1.0.3"));
+  CHECK(!pool.allocate(t0).has_value());
+}
+
+TEST_CASE("pool growth: addresses added behind the cursor join the free list after the free ones") {
+  AddressPool pool({{ip("10.1.0.10"), ip("10.1.0.12")}}, std::chrono::seconds(0));
+  const auto first = *pool.allocate(t0);  // .10; .11 and .12 stay fresh
+  REQUIRE(pool.release(first, t0).has_value());  // free at once
+  REQUIRE(pool.grow({{ip("10.1.0.1"), ip("10.1.0.2")}, {ip("10.1.0.10"), ip("10.1.0.12")}}).value() == 2);
+  std::vector<std::string> got;
+  for (int i = 0; i < 5; ++i) got.push_back(pool.allocate(t0)->to_string());
+  // Fresh first (.11, .12), then the free list in order: .10 (released before), then .1, .2.
+  CHECK(got == std::vector<std::string>{"10.1.0.11", "10.1.0.12", "10.1.0.10", "10.1.0.1", "10.1.0.2"});
+}
+
+TEST_CASE("pool growth: a change that loses an address is refused and changes nothing") {
+  AddressPool pool({{ip("10.1.0.1"), ip("10.1.0.4")}, {ip("10.1.0.8"), ip("10.1.0.9")}}, std::chrono::seconds(10));
+  (void)pool.allocate(t0);
+  const nlohmann::json before = pool.to_json(t0);
+  auto shrunk = pool.grow({{ip("10.1.0.1"), ip("10.1.0.3")}, {ip("10.1.0.8"), ip("10.1.0.20")}});
+  REQUIRE(!shrunk.has_value());
+  CHECK(shrunk.error() == ip("10.1.0.4"));
+  auto gone = pool.grow({{ip("10.1.0.1"), ip("10.1.0.4")}, {ip("10.1.0.9"), ip("10.1.0.20")}});
+  REQUIRE(!gone.has_value());
+  CHECK(gone.error() == ip("10.1.0.8"));
+  CHECK(pool.grow({}).error() == ip("10.1.0.1"));
+  CHECK(pool.to_json(t0) == before);
+  // Ranges that cover the pool by pieces (adjacent ranges merge) are fine.
+  CHECK(pool.grow({{ip("10.1.0.1"), ip("10.1.0.2")}, {ip("10.1.0.3"), ip("10.1.0.9")}}).value() == 3);
+  CHECK(!pool.first_outside(pool.ranges()).has_value());
+}
+
+TEST_CASE("pool growth: a grown pool survives a JSON round trip and never hands out an address twice") {
+  std::mt19937 rng(7);
+  AddressPool pool({{ip("10.2.0.50"), ip("10.2.0.59")}}, std::chrono::seconds(3));
+  std::set<std::uint32_t> taken;  // in use or held: must never come out of allocate
+  std::vector<std::uint32_t> in_use;
+  std::map<std::uint32_t, TimePoint> held_until;
+  TimePoint now = t0;
+  std::vector<AddressRange> ranges = pool.ranges();
+  for (int step = 0; step < 3000; ++step) {
+    now += std::chrono::milliseconds(100);
+    for (auto it = held_until.begin(); it != held_until.end();)
+      it = it->second <= now ? (taken.erase(it->first), held_until.erase(it)) : std::next(it);
+    const auto op = rng() % 10;
+    if (op < 5) {
+      auto a = pool.allocate(now);
+      if (!a) continue;
+      REQUIRE(taken.insert(a->value).second);
+      in_use.push_back(a->value);
+    } else if (op < 8 && !in_use.empty()) {
+      std::size_t k = rng() % in_use.size();
+      REQUIRE(pool.release(Ipv4Address{in_use[k]}, now).has_value());
+      held_until[in_use[k]] = now + std::chrono::seconds(3);
+      in_use[k] = in_use.back();
+      in_use.pop_back();
+    } else if (op == 8 && ranges.size() < 12) {
+      // A new range somewhere below or above, or the last one extended.
+      const std::uint32_t base = ip("10.2.0.0").value + 256u * static_cast<std::uint32_t>(rng() % 16);
+      if (rng() % 2 == 0)
+        ranges.back().last = Ipv4Address{ranges.back().last.value + 3};
+      else
+        ranges.push_back({Ipv4Address{base + 200}, Ipv4Address{base + 203}});
+      const std::uint64_t capacity = pool.capacity();
+      REQUIRE(pool.grow(ranges).has_value());
+      CHECK(pool.capacity() >= capacity);
+      ranges = pool.ranges();
+    } else {
+      auto copy = AddressPool::from_json(pool.to_json(now), std::chrono::seconds(3), now);
+      REQUIRE(copy.has_value());
+      pool = std::move(*copy);
+    }
+    REQUIRE(pool.in_use_count() == in_use.size());
+  }
 }

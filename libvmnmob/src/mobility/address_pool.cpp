@@ -39,7 +39,7 @@ AddressPool::AddressPool(std::vector<AddressRange> ranges, Duration hold_time) :
   if (!ranges_.empty()) cursor_value_ = ranges_.front().first.value;
 }
 
-AddressPool AddressPool::for_site(const SiteConfig& site, Duration hold_time) {
+std::vector<AddressRange> AddressPool::site_ranges(const SiteConfig& site) {
   std::vector<AddressRange> ranges = site.pool_ranges;
   for (const Ipv4Prefix& p : site.pool_prefixes) {
     std::uint32_t network = p.network.value & p.mask();
@@ -50,7 +50,78 @@ AddressPool AddressPool::for_site(const SiteConfig& site, Duration hold_time) {
     else
       ranges.push_back({{network + 1}, {broadcast - 1}});
   }
-  return AddressPool(std::move(ranges), hold_time);
+  return ranges;
+}
+
+AddressPool AddressPool::for_site(const SiteConfig& site, Duration hold_time) {
+  return AddressPool(site_ranges(site), hold_time);
+}
+
+std::optional<Ipv4Address> AddressPool::first_outside(std::span<const AddressRange> ranges) const {
+  // Both lists are sorted and disjoint: one merge walk. An old range must lie inside a single
+  // new one, else the first of its addresses not covered is lost.
+  std::size_t j = 0;
+  for (const AddressRange& r : ranges_) {
+    std::uint64_t next = r.first.value;  // the lowest address of r not yet known to be covered
+    while (next <= r.last.value) {
+      while (j < ranges.size() && ranges[j].last.value < next) ++j;
+      if (j == ranges.size() || ranges[j].first.value > next) return Ipv4Address{static_cast<std::uint32_t>(next)};
+      next = std::uint64_t{ranges[j].last.value} + 1;
+    }
+  }
+  return std::nullopt;
+}
+
+Expected<std::uint64_t, Ipv4Address> AddressPool::grow(std::vector<AddressRange> ranges) {
+  AddressPool grown(std::move(ranges), hold_time_);  // sorted and merged
+  if (auto lost = first_outside(grown.ranges_)) return unexpected(*lost);
+  // The cursor as an absolute position: every address of the pool below it has been handed out
+  // at least once (in use, held or free); those at or above it are fresh or reserved ahead.
+  std::uint64_t cursor = 0;
+  if (cursor_range_ < ranges_.size())
+    cursor = cursor_value_;
+  else if (!ranges_.empty())
+    cursor = std::uint64_t{ranges_.back().last.value} + 1;
+  std::size_t old = 0;
+  for (std::size_t i = 0; i < grown.ranges_.size(); ++i) {
+    const AddressRange& r = grown.ranges_[i];
+    std::uint64_t a = r.first.value;
+    while (a <= r.last.value) {
+      while (old < ranges_.size() && ranges_[old].last.value < a) ++old;
+      const auto to = static_cast<std::size_t>(grown.range_base_[i] + (a - r.first.value));
+      if (old < ranges_.size() && ranges_[old].first.value <= a) {
+        // An old range lies wholly inside r (checked above): copy its states as they are.
+        const auto from = static_cast<std::ptrdiff_t>(range_base_[old] + (a - ranges_[old].first.value));
+        const auto count = static_cast<std::ptrdiff_t>(std::uint64_t{ranges_[old].last.value} - a + 1);
+        std::copy(state_.begin() + from, state_.begin() + from + count,
+                  grown.state_.begin() + static_cast<std::ptrdiff_t>(to));
+        a = std::uint64_t{ranges_[old].last.value} + 1;
+        continue;
+      }
+      const std::uint64_t end =
+          old < ranges_.size() && ranges_[old].first.value <= r.last.value ? ranges_[old].first.value - 1 : r.last.value;
+      for (std::uint64_t b = a; b <= end; ++b) {
+        if (b >= cursor) break;  // the rest of this stretch stays fresh
+        grown.state_[static_cast<std::size_t>(to + (b - a))] = State::Free;
+        free_.push_back(static_cast<std::uint32_t>(b));
+      }
+      a = end + 1;
+    }
+  }
+  const std::uint64_t added = grown.capacity() - capacity();
+  // The cursor goes to the first range that still has addresses at or above it.
+  grown.cursor_range_ = grown.ranges_.size();
+  for (std::size_t i = 0; i < grown.ranges_.size(); ++i) {
+    if (grown.ranges_[i].last.value < cursor) continue;
+    grown.cursor_range_ = i;
+    grown.cursor_value_ = std::max<std::uint64_t>(cursor, grown.ranges_[i].first.value);
+    break;
+  }
+  grown.in_use_count_ = in_use_count_;
+  grown.held_ = std::move(held_);
+  grown.free_ = std::move(free_);
+  *this = std::move(grown);
+  return added;
 }
 
 std::size_t AddressPool::slot(Ipv4Address address) const {

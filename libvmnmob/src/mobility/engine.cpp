@@ -356,7 +356,7 @@ struct MobilityEngine::Impl {
   PortRef port_ref(const SwitchState& st, std::uint32_t port) const {
     auto name = st.port_names.find(port);
     return PortRef{*st.site, port, name == st.port_names.end() ? std::string_view{} : std::string_view{name->second},
-                   st.uplink && *st.uplink == port};
+                   st.uplink && *st.uplink == port, registry.count_at({st.site->datapath_id, port})};
   }
 
   void resolve_uplink(SwitchState& st) {
@@ -687,6 +687,42 @@ MobilityEngine::MobilityEngine(MobilityEngine&&) noexcept = default;
 MobilityEngine& MobilityEngine::operator=(MobilityEngine&&) noexcept = default;
 
 const MobilityConfig& MobilityEngine::config() const { return impl_->config; }
+
+Expected<std::uint64_t, std::string> MobilityEngine::grow_pool(std::uint64_t datapath_id,
+                                                                std::vector<AddressRange> ranges,
+                                                                std::vector<Ipv4Prefix> prefixes) {
+  Impl& m = *impl_;
+  auto it = m.switches.find(datapath_id);
+  if (it == m.switches.end()) return unexpected(fmt::format("dp {:#x}: not in the configuration", datapath_id));
+  SwitchState& st = it->second;
+  SiteConfig next = *st.site;
+  next.pool_ranges = std::move(ranges);
+  next.pool_prefixes = std::move(prefixes);
+  AddressPool pool = st.pool;  // grown on a copy: all or nothing
+  auto added = pool.grow(AddressPool::site_ranges(next));
+  if (!added)
+    return unexpected(fmt::format("dp {:#x}: {} would leave the pool (a pool may only grow while running)",
+                                  datapath_id, added.error().to_string()));
+  const Ipv4Prefix& home = m.config.home_prefix;
+  const std::uint32_t home_first = home.network.value & home.mask();
+  const std::uint32_t home_last = home_first | ~home.mask();
+  for (const AddressRange& r : pool.ranges()) {
+    if (!(r.last.value < home_first) && !(home_last < r.first.value))
+      return unexpected(fmt::format("dp {:#x}: {}-{} overlaps the home prefix", datapath_id, r.first.to_string(),
+                                    r.last.to_string()));
+    for (const auto& [dp, other] : m.switches) {
+      if (dp == datapath_id) continue;
+      for (const AddressRange& o : other.pool.ranges())
+        if (!(o.last < r.first) && !(r.last < o.first))
+          return unexpected(fmt::format("dp {:#x}: {}-{} overlaps the pool of dp {:#x}", datapath_id,
+                                        r.first.to_string(), r.last.to_string(), dp));
+    }
+  }
+  st.pool = std::move(pool);
+  for (SiteConfig& site : m.config.sites)
+    if (site.datapath_id == datapath_id) site = std::move(next);  // st.site points here
+  return *added;
+}
 const VmnRegistry& MobilityEngine::registry() const { return impl_->registry; }
 
 void MobilityEngine::on_switch_up(TimePoint now, std::uint64_t datapath_id, std::span<const ofp::Port> ports,
@@ -712,7 +748,10 @@ void MobilityEngine::on_switch_up(TimePoint now, std::uint64_t datapath_id, std:
   out.messages.push_back({datapath_id, wrap(delete_by_cookie(std::uint64_t{m.config.cookie_owner} << 56, Cookie::kOwnerMask))});
   m.sync_base(datapath_id, st);
   for (const Vmn& v : m.registry) {
-    if (v.location.datapath_id == datapath_id) m.sync_local(datapath_id, v);
+    if (v.location.datapath_id != datapath_id) continue;
+    m.sync_local(datapath_id, v);
+    // Its port went while the switch was away: a new interface may get the number.
+    if (!st.port_names.contains(v.location.port)) m.registry.detach(v.id);
   }
   std::vector<VmnId> peers;  // sync_remote may erase entries: not while iterating them
   peers.reserve(st.remote.size());
@@ -746,10 +785,17 @@ void MobilityEngine::on_port_status(TimePoint now, std::uint64_t datapath_id, co
   auto it = m.switches.find(datapath_id);
   if (it != m.switches.end()) {
     SwitchState& st = it->second;
-    if (status.reason == ofp::PortReason::Delete)
+    if (status.reason == ofp::PortReason::Delete) {
       st.port_names.erase(status.desc.port_no);
-    else
+      // The VMNs there no longer count as at that port (VmnRegistry::detach); a scan, but only
+      // when somebody was there, and port deletions are rare.
+      const Location gone{datapath_id, status.desc.port_no};
+      if (m.registry.count_at(gone) > 0)
+        for (const Vmn& v : m.registry)
+          if (v.location == gone) m.registry.detach(v.id);
+    } else {
       st.port_names[status.desc.port_no] = status.desc.name;
+    }
     std::optional<std::uint32_t> before = st.uplink;
     m.resolve_uplink(st);
     if (st.uplink != before && st.connected) {
@@ -945,6 +991,11 @@ Expected<void, std::string> MobilityEngine::restore(const nlohmann::json& snapsh
       if (!m.switches.contains(dp)) return unexpected(path + ".datapath_id: not in the configuration");
       auto pool = AddressPool::from_json(sw[i].at("pool"), m.config.hold_time, now);
       if (!pool) return unexpected(path + "." + pool.error());
+      // A pool grown in the configuration since the snapshot: take the union, which never
+      // fails (it covers the snapshot's pool) and never drops an address in use or held.
+      std::vector<AddressRange> both = pool->ranges();
+      for (const AddressRange& r : AddressPool::site_ranges(*m.switches.at(dp).site)) both.push_back(r);
+      (void)pool->grow(std::move(both));
       Restored r{std::move(*pool), std::nullopt, std::nullopt, sw[i].value("base_generation", 0u)};
       if (const auto& g = sw[i].at("learned_gateway_mac"); !g.is_null()) {
         r.gateway_mac = MacAddress::parse(g.get<std::string>());

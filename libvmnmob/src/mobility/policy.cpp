@@ -25,7 +25,7 @@ Expected<Ipv4Address, PoolError> MobilityPolicy::choose_mobile_address(MacAddres
 }
 
 bool MobilityPolicy::accept_migration(const Vmn& /*vmn*/, const PortRef& to, MoveTrigger /*trigger*/) const {
-  return is_vm_port(to);
+  return is_vm_port(to) && to.vmns_here == 0;
 }
 
 NonVmnTraffic MobilityPolicy::non_vmn_traffic(const SiteConfig& /*site*/) const { return NonVmnTraffic::Drop; }

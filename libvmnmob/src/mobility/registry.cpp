@@ -38,10 +38,31 @@ const Vmn* VmnRegistry::add(MacAddress mac, Ipv4Address hoa, Ipv4Address moa, Lo
   by_mac_.emplace(mac, id);
   by_home_.emplace(hoa, id);
   by_mobile_.emplace(moa, id);
+  attached_.push_back(false);
+  attach(id);
   return &v;
 }
 
+void VmnRegistry::attach(VmnId id) {
+  if (attached_[id]) return;
+  attached_[id] = true;
+  ++at_location_[vmns_[id].location];
+}
+
+void VmnRegistry::detach(VmnId id) {
+  if (!attached_[id]) return;
+  attached_[id] = false;
+  auto it = at_location_.find(vmns_[id].location);
+  if (it != at_location_.end() && --it->second == 0) at_location_.erase(it);
+}
+
+std::size_t VmnRegistry::count_at(Location where) const {
+  auto it = at_location_.find(where);
+  return it == at_location_.end() ? 0 : it->second;
+}
+
 void VmnRegistry::move(VmnId id, Location where, Ipv4Address moa, TimePoint now) {
+  detach(id);
   Vmn& v = vmns_[id];
   if (moa != v.mobile_address) {
     by_mobile_.erase(v.mobile_address);
@@ -51,6 +72,7 @@ void VmnRegistry::move(VmnId id, Location where, Ipv4Address moa, TimePoint now)
   v.location = where;
   ++v.generation;
   v.moved_at = v.last_seen = now;
+  attach(id);
 }
 
 bool VmnRegistry::link(VmnId a, VmnId b) {
@@ -71,6 +93,7 @@ void VmnRegistry::reserve(std::size_t n) {
   by_mac_.reserve(n);
   by_home_.reserve(n);
   by_mobile_.reserve(n);
+  attached_.reserve(n);
 }
 
 namespace {

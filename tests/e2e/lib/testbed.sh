@@ -25,6 +25,7 @@
 #   tb_controller_start CMD [S]     tb_site_config + the controller command line CMD in the
 #                                   background (log: tb_controller_log), then tb_wait_connected
 #   tb_controller_reactions         the "migrated ... reaction N us" values logged so far (us)
+#   tb_flows SITE                   the site bridge's flows without counters, sorted (to compare)
 #   tb_measured_move VMN SITE CN ADDR [PROBE_S] [AT_S]
 #                                   tb_vmn_migrate under ping -D and vmn-probe from netns CN
 #                                   (results in TB_PING, TB_PROBE)
@@ -274,8 +275,9 @@ tb_wait_connected() {
 # --- the controller ------------------------------------------------------------------------------
 
 # Writes the sites' configuration to $TB_WORK/vmnctl-ofc.json (exported as TB_CONFIG, with
-# TB_CONTROLLER_PORT) and runs the bash command line CMD (e.g. 'vmnctl-ofc --config "$TB_CONFIG"')
-# in the background, its output in tb_controller_log; its pid goes to TB_CONTROLLER_PID. Returns
+# TB_CONTROLLER_PORT; TB_CONFIG_EXTRA, if set, goes to tb_site_config as its extra members)
+# and runs the bash command line CMD (e.g. 'vmnctl-ofc --config "$TB_CONFIG"') in the
+# background, its output in tb_controller_log; its pid goes to TB_CONTROLLER_PID. Returns
 # non-zero when the bridges are not all connected within S seconds (default 15).
 TB_CONTROLLER_PID=""
 tb_controller_log() { echo "$TB_WORK/controller.log"; }
@@ -283,7 +285,7 @@ tb_controller_start() {
   local cmd=$1 limit=${2:-15}
   TB_CONFIG="$TB_WORK/vmnctl-ofc.json"
   export TB_CONFIG TB_CONTROLLER_PORT
-  tb_site_config "$TB_CONFIG"
+  tb_site_config "$TB_CONFIG" "${TB_CONFIG_EXTRA:-}"
   bash -c "exec $cmd" </dev/null >"$(tb_controller_log)" 2>&1 &
   TB_CONTROLLER_PID=$!
   tb_track_pid "$TB_CONTROLLER_PID"
@@ -297,6 +299,12 @@ tb_controller_reactions() {
   log=$(tb_controller_log)
   [[ -f "$log" ]] || return 0
   sed -n 's/.* reaction \([0-9][0-9]*\) us.*/\1/p' "$log"
+}
+
+# SITE's bridge's OpenFlow 1.3 flows, one per line, sorted, without counters or ages: cookie,
+# table, priority, match and actions, so two dumps compare equal when the same flows are in.
+tb_flows() {
+  ovs-ofctl --no-stats -O OpenFlow13 dump-flows "$(tb_bridge "$1")" | sed 's/^ *//' | grep -v '^OFPST_FLOW' | sort
 }
 
 # One emulated migration under both probes: CN starts `ping -D -i 0.01` and vmn-probe (1 ms,

@@ -6,7 +6,8 @@
 // reused as late as possible. Every operation is amortised O(1) (O(log r) for r ranges to find
 // an address's slot): one state byte per address, fresh addresses are a cursor over the
 // ranges, held ones a FIFO (the hold time is the same for all), free ones a FIFO.
-// Exhaustion is an error value, never a duplicate address.
+// Exhaustion is an error value, never a duplicate address. A pool may grow (new ranges, or a
+// range extended) while in use; it never shrinks, so an address in use or held stays its own.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <optional>
+#include <span>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -39,6 +43,20 @@ class AddressPool {
   AddressPool(std::vector<AddressRange> ranges, Duration hold_time);
   /// The site's ranges plus the host addresses of its prefixes.
   static AddressPool for_site(const SiteConfig& site, Duration hold_time);
+  /// The ranges for_site builds a pool from (prefixes as their host addresses), unmerged.
+  static std::vector<AddressRange> site_ranges(const SiteConfig& site);
+
+  /// Grows the pool to `ranges`, its whole new set of addresses (e.g. a reloaded site's
+  /// site_ranges). Every address of the pool must still be in it: otherwise nothing changes and
+  /// the error is the lowest address that would be lost. Every address keeps its state; a new
+  /// address ahead of the allocation cursor is fresh (handed out in address order with the
+  /// others), one behind it joins the end of the free list, so the rule "fresh first, then the
+  /// longest released" holds across the growth. Returns how many addresses were added.
+  /// O(capacity): rare (a reload), and the per-address state must be laid out anew.
+  Expected<std::uint64_t, Ipv4Address> grow(std::vector<AddressRange> ranges);
+  /// The lowest address of this pool outside `ranges` (sorted by first address, disjoint), or
+  /// nothing when `ranges` cover the whole pool.
+  std::optional<Ipv4Address> first_outside(std::span<const AddressRange> ranges) const;
 
   Expected<Ipv4Address, PoolError> allocate(TimePoint now);
   /// Takes a specific address (e.g. restoring a VMN that already holds it).

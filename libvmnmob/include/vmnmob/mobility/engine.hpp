@@ -115,6 +115,18 @@ class MobilityEngine {
   /// Expires held MoAs and unanswered probes, re-probes unresolved gateways.
   void on_tick(TimePoint now, Batch& out);
 
+  // ---- Configuration changes while running ----
+
+  /// Grows the MoA pool of a configured switch live (vmnctl-ofc does it on SIGHUP). `ranges`
+  /// and `prefixes` are the site's whole new pool, as in SiteConfig; it must contain every
+  /// address of the current pool (a pool never shrinks while running: an address in use or in
+  /// its hold time must stay out of every other hand) and overlap no other site's pool nor the
+  /// home prefix. On success config() shows the new pool and the addresses added are returned;
+  /// on error (which names the first offending address) nothing changed. Nothing needs to be
+  /// sent: a pool only decides future MoAs. A snapshot taken afterwards carries the grown pool.
+  Expected<std::uint64_t, std::string> grow_pool(std::uint64_t datapath_id, std::vector<AddressRange> ranges,
+                                                 std::vector<Ipv4Prefix> prefixes);
+
   // ---- State ----
   const MobilityConfig& config() const;
   const VmnRegistry& registry() const;
@@ -134,7 +146,10 @@ class MobilityEngine {
   /// reconciled when it connects.
   nlohmann::json snapshot(TimePoint now) const;
   /// Replaces the state with a snapshot; on error the engine is unchanged. Switches that are
-  /// connected are reconciled at once (their messages go to `out`).
+  /// connected are reconciled at once (their messages go to `out`). A pool in the snapshot is
+  /// grown to the configured pool when the configuration has more addresses (a restart with a
+  /// grown pool); addresses the configuration no longer lists but the snapshot has stay in the
+  /// pool, so no MoA in use or held is ever handed out twice.
   Expected<void, std::string> restore(const nlohmann::json& snapshot, TimePoint now, Batch& out);
 
  private:

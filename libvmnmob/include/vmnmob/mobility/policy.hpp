@@ -21,6 +21,9 @@ struct PortRef {
   std::uint32_t port_no = 0;
   std::string_view name;  // empty if the switch never reported the port
   bool is_uplink = false;
+  /// How many registered VMNs are at this port now (VmnRegistry::count_at). A VMN asking to
+  /// move here is never among them: it is elsewhere.
+  std::size_t vmns_here = 0;
 };
 
 /// What told the engine that a known VMN is somewhere else.
@@ -51,7 +54,11 @@ class MobilityPolicy {
                                                                  const Vmn* vmn, AddressPool& pool, TimePoint now);
 
   /// Whether a known VMN may move to `to`. Refusal leaves it where it is and is reported as
-  /// Event::Kind::SpoofRefused. Default: any VM port.
+  /// Event::Kind::SpoofRefused. Default: a VM port that no other VMN is at (`to.vmns_here ==
+  /// 0`): an announce of M's MAC from the port of a live VMN is that VMN (or its host)
+  /// claiming M, not M arriving, since a hypervisor gives a migrated VM a port of its own (QEMU's
+  /// destination tap is new). A deployment that puts several VMs behind one port and moves
+  /// them together overrides this.
   virtual bool accept_migration(const Vmn& vmn, const PortRef& to, MoveTrigger trigger) const;
 
   /// Traffic from a VMN to a destination that is not a VMN. Default: Drop (paper's scope).

@@ -63,6 +63,16 @@ class VmnRegistry {
   /// Records a and b as each other's correspondents; false if they already were (or a == b).
   bool link(VmnId a, VmnId b);
 
+  /// How many VMNs are at `where` now: placed there by add or move and not detached since.
+  /// O(1); the default policy refuses to move a VMN onto a port another VMN is at (spoofing).
+  std::size_t count_at(Location where) const;
+  /// The VMN's port is gone (deleted, or absent when its switch reconnected): it keeps its
+  /// location and flows until it shows up elsewhere, but no longer counts as at that port, so a
+  /// new interface that gets the port number is not taken for its port. Idempotent; add and
+  /// move count it again.
+  void detach(VmnId id);
+  bool attached(VmnId id) const { return attached_[id]; }
+
   void reserve(std::size_t n);
   /// Timestamps are stored as ages relative to `now`.
   nlohmann::json to_json(TimePoint now) const;
@@ -73,6 +83,15 @@ class VmnRegistry {
   std::unordered_map<MacAddress, VmnId> by_mac_;
   std::unordered_map<Ipv4Address, VmnId> by_home_;
   std::unordered_map<Ipv4Address, VmnId> by_mobile_;
+  struct LocationHash {
+    std::size_t operator()(const Location& l) const noexcept {
+      return std::hash<std::uint64_t>{}(l.datapath_id * 0x9e3779b97f4a7c15ull ^ l.port);
+    }
+  };
+  /// VMNs per location, counting only attached ones; entries at zero are erased.
+  std::unordered_map<Location, std::uint32_t, LocationHash> at_location_;
+  std::vector<bool> attached_;  // by VmnId
+  void attach(VmnId id);
 };
 
 }  // namespace vmnmob::mobility
