@@ -246,8 +246,10 @@ bool Bench::setup() {
     loads_[s].idle.push_back(static_cast<std::uint32_t>(v));
     loads_[s].next_port = std::max(loads_[s].next_port, vms_[v].port + 1);
   }
-  for (std::size_t s = 0; s < plan_.switches; ++s)
+  for (std::size_t s = 0; s < plan_.switches; ++s) {
     switches_.push_back(std::make_unique<EmulatedSwitch>(s, NetworkPlan::datapath_id(s), std::move(ports[s]), *this));
+    if (o_.packet_in_no_match) switches_.back()->set_packet_in_reason(ofp::PacketInReason::NoMatch);
+  }
   return true;
 }
 
@@ -323,6 +325,8 @@ bool Bench::wait_quiet(std::chrono::duration<double> timeout) {
 }
 
 void Bench::tick(TimePoint now) {
+  if (up_count_ < switches_.size())
+    for (auto& sw : switches_) sw->check_up(now, 500ms);
   // Questions older than the timeout are slow, not wrong: the VM may ask again.
   const auto timeout = std::chrono::duration<double, std::milli>(o_.timeout_ms);
   for (std::size_t s = 0; s < loads_.size(); ++s) {
@@ -579,6 +583,7 @@ void Bench::load(nlohmann::json& out) {
     wait_quiet(5s);
   }
   const std::uint64_t correct0 = correct_, wrong0 = wrong_, timeouts0 = timeouts_, asked0 = asked_;
+  std::fill(std::begin(asked_by_kind_), std::end(asked_by_kind_), 0);
   const int pid = o_.controller_pid;
   const double ctl_cpu0 = cpu_seconds(pid), own_cpu0 = own_cpu_seconds();
   latencies_us_.clear();
@@ -870,6 +875,7 @@ RunResult Bench::run() {
     case Mode::Scale: scale(out); break;
     case Mode::Reconnect: reconnect(out); break;
   }
+  wait_quiet(2s);  // let the last migrations' deletes arrive before the switches disconnect
   counters_json(out);
   out["wrong_total"] = wrong_;
   out["timeouts_total"] = timeouts_;

@@ -27,6 +27,7 @@ struct Options {
   /// Baselines answer every PACKET_IN with a fixed PACKET_OUT: accept any PACKET_OUT on the
   /// asking switch as the answer to its oldest question (unverified).
   bool expect_any_packet_out = false;
+  bool packet_in_no_match = false;  // reason OFPR_NO_MATCH instead of OFPR_ACTION
   double timeout_ms = 1000;
   /// A phase is over when no FLOW_MOD arrived on any switch for this long.
   double quiet_ms = 30;

@@ -157,7 +157,7 @@ void EmulatedSwitch::send_packet_in(std::uint32_t in_port, ByteSpan frame) {
   ofp::PacketIn pi;
   pi.buffer_id = ofp::kNoBuffer;
   pi.total_len = static_cast<std::uint16_t>(frame.size());
-  pi.reason = ofp::PacketInReason::Action;  // output:CONTROLLER in the ARP/RARP flows
+  pi.reason = packet_in_reason_;
   pi.match.add(ofp::OxmField::InPort, in_port);
   pi.data = vmnmob::Payload::borrow(frame);
   ++counters_.packet_ins;
@@ -172,6 +172,13 @@ void EmulatedSwitch::send_port_status(ofp::PortReason reason, const ofp::Port& p
   }
   ++counters_.port_status;
   send(next_xid_++, ofp::PortStatus{reason, port});
+}
+
+void EmulatedSwitch::check_up(TimePoint now, Clock::duration grace) {
+  if (fd_ >= 0 && features_sent_ && !up_ && now - features_at_ >= grace) {
+    up_ = true;
+    listener_.on_up(*this, now);
+  }
 }
 
 void EmulatedSwitch::send_echo_request() { send(next_xid_++, ofp::EchoRequest{}); }
@@ -210,7 +217,7 @@ void EmulatedSwitch::on_echo_request(const ofp::Header& h, ByteSpan wire, TimePo
 
 void EmulatedSwitch::on_echo_reply(const ofp::Header&, ByteSpan, TimePoint) { ++counters_.echo_replies; }
 
-void EmulatedSwitch::on_features_request(const ofp::Header& h, ByteSpan, TimePoint) {
+void EmulatedSwitch::on_features_request(const ofp::Header& h, ByteSpan, TimePoint now) {
   ofp::FeaturesReply reply;
   reply.datapath_id = datapath_id_;
   reply.n_buffers = 0;  // every packet-in carries the whole frame (OFPCML_NO_BUFFER)
@@ -218,6 +225,7 @@ void EmulatedSwitch::on_features_request(const ofp::Header& h, ByteSpan, TimePoi
   reply.capabilities = 0x4f;  // flow, table, port, group stats; port blocked (as OVS)
   send(h.xid, reply);
   features_sent_ = true;
+  features_at_ = now;
 }
 
 void EmulatedSwitch::on_get_config_request(const ofp::Header& h, ByteSpan, TimePoint) {
@@ -235,7 +243,18 @@ void EmulatedSwitch::on_multipart_request(const ofp::Header& h, ByteSpan wire, T
   if (!msg) return on_other(h, wire, now);
   const auto& body = std::get<ofp::MultipartRequest>(msg->body).body;
   if (std::holds_alternative<ofp::PortDescRequest>(body)) {
-    send(h.xid, ofp::MultipartReply{0, ofp::PortDescReply{ports_}});
+    // Spec 7.3.5: a reply longer than one message is split, OFPMPF_REPLY_MORE on all but the
+    // last part (a switch with 10000 VM ports needs 640 kB of ofp_port).
+    constexpr std::size_t kPortsPerPart = 1000;  // 64 bytes each: 64 kB minus headers
+    std::size_t at = 0;
+    do {
+      const std::size_t n = std::min(kPortsPerPart, ports_.size() - at);
+      const bool more = at + n < ports_.size();
+      send(h.xid, ofp::MultipartReply{more ? ofp::multipart_flags::kMore : std::uint16_t{0},
+                                      ofp::PortDescReply{{ports_.begin() + static_cast<std::ptrdiff_t>(at),
+                                                          ports_.begin() + static_cast<std::ptrdiff_t>(at + n)}}});
+      at += n;
+    } while (at < ports_.size());
     if (!up_ && features_sent_) {
       up_ = true;
       listener_.on_up(*this, now);

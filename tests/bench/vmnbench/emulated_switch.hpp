@@ -89,8 +89,15 @@ class EmulatedSwitch {
   bool flush();
   bool has_output() const { return out_begin_ < out_.size(); }
 
+  /// A controller that never asks for the port list (ovs-testcontroller) still gets the switch
+  /// up, `grace` after the FEATURES_REPLY.
+  void check_up(TimePoint now, Clock::duration grace);
+
   // ---- Switch-originated messages ----
+  /// Reason Action by default (the mobility controllers' ARP flows output to CONTROLLER);
+  /// NoMatch is what a table-miss flow reports (ovs-testcontroller ignores anything else).
   void send_packet_in(std::uint32_t in_port, vmnmob::ByteSpan frame);
+  void set_packet_in_reason(vmnmob::ofp::PacketInReason reason) { packet_in_reason_ = reason; }
   void send_port_status(vmnmob::ofp::PortReason reason, const vmnmob::ofp::Port& port);
   void send_echo_request();
 
@@ -129,6 +136,8 @@ class EmulatedSwitch {
   bool established_ = false;
   bool up_ = false;
   bool features_sent_ = false;
+  TimePoint features_at_{};
+  vmnmob::ofp::PacketInReason packet_in_reason_ = vmnmob::ofp::PacketInReason::Action;
   std::uint32_t next_xid_ = 1;
   vmnmob::ofp::SwitchConfig config_;
   vmnmob::ofp::Framer framer_;

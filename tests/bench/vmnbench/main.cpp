@@ -40,6 +40,8 @@ options:
   --duration S             measured seconds (10)     --warmup S   unmeasured seconds first (1)
   --mix arp=A,peer=P,rarp=R  question kinds in percent (arp=100)
   --expect any-packet-out  count any PACKET_OUT as the answer (baselines that do not compute ARP)
+  --packet-in-reason R     action (default: the controllers' ARP flows) or no-match (table-miss;
+                           ovs-testcontroller ignores every other reason)
   --timeout-ms MS          a question unanswered this long is a timeout, not wrong (1000)
   --quiet-ms MS            a phase ends after this long without a FLOW_MOD (30)
   --correspondents C --spread S --trials R   migration (10, 1, 10; reconnect uses --trials too)
@@ -123,6 +125,12 @@ int main(int argc, char** argv) {
     else if (a == "--vmns") ok = number(o.vmns);
     else if (a == "--controller-pid") ok = number(o.controller_pid);
     else if (a == "--json") o.json = true;
+    else if (a == "--packet-in-reason") {
+      auto v = need();
+      ok = v && (*v == "action" || *v == "no-match");
+      if (ok) o.packet_in_no_match = *v == "no-match";
+      else fmt::print(stderr, "vmnbench: --packet-in-reason: action or no-match\n");
+    }
     else if (a == "--mix") {
       auto v = need();
       auto mix = v ? vmnbench::parse_mix(*v) : vmnmob::unexpected(std::string("missing"));
