@@ -24,10 +24,10 @@ while (($#)); do
 done
 
 if ((quick)); then
-  runs=3 duration=1.5 warmup=0.5 trials=5 scale_vmns=(100000) micro_args=(--benchmark_min_time=0.02)
+  runs=3 duration=2 warmup=0.5 trials=5 scale_vmns=(100000) osken_scale_vmns=10000 micro_args=(--benchmark_min_time=0.02)
   migration_c=(1 10 100 1000) migration_s=(1 10 100) reconnect_trials=3
 else
-  runs=5 duration=10 warmup=1 trials=20 scale_vmns=(100000 1000000) micro_args=()
+  runs=5 duration=10 warmup=1 trials=20 scale_vmns=(100000 1000000) osken_scale_vmns=100000 micro_args=()
   migration_c=(1 10 100 1000) migration_s=(1 10 100) reconnect_trials=5
 fi
 
@@ -87,22 +87,24 @@ fi
 wait_listening() {
   local pid=$1
   for _ in $(seq 300); do
-    ss -ltnH "sport = :$port" | grep -q . && return 0
+    ss -ltnpH "sport = :$port" | grep -q "pid=$pid," && return 0
     kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.05
   done
   return 1
 }
 
-# start_target NAME CONFIG: the target in the background on 127.0.0.1:$port, pinned.
+# start_target NAME CONFIG: the target in the background on 127.0.0.1:$port, pinned. `exec`
+# makes the background job the target itself, so $peer_pid is its pid (for kill, VmRSS, CPU).
 start_target() {
   local name=$1 config=$2
+  port=$((port + 1))  # a fresh port per run: nothing left over from the previous target answers
   case $name in
-    vmnctl-ofc) "${ctl_pin[@]}" "$build/apps/vmnctl-ofc/vmnctl-ofc" --config "$config" --listen "127.0.0.1:$port" --log-level error ;;
-    null-controller) "${ctl_pin[@]}" "$build/tests/bench/peers/vmnbench-null-controller" "127.0.0.1:$port" ;;
-    reflector) "${ctl_pin[@]}" "$build/tests/bench/peers/vmnbench-reflector" "127.0.0.1:$port" ;;
-    os-ken) "${ctl_pin[@]}" bash "$osken_script" "$config" "$port" ;;
-    ovs-testcontroller) "${ctl_pin[@]}" ovs-testcontroller -O OpenFlow13 --unixctl="$work/otc.ctl" "ptcp:$port:127.0.0.1" ;;
+    vmnctl-ofc) exec "${ctl_pin[@]}" "$build/apps/vmnctl-ofc/vmnctl-ofc" --config "$config" --listen "127.0.0.1:$port" --log-level error ;;
+    null-controller) exec "${ctl_pin[@]}" "$build/tests/bench/peers/vmnbench-null-controller" "127.0.0.1:$port" ;;
+    reflector) exec "${ctl_pin[@]}" "$build/tests/bench/peers/vmnbench-reflector" "127.0.0.1:$port" ;;
+    os-ken) exec "${ctl_pin[@]}" bash "$osken_script" "$config" "$port" ;;
+    ovs-testcontroller) exec "${ctl_pin[@]}" ovs-testcontroller -O OpenFlow13 --unixctl="$work/otc.ctl" "ptcp:$port:127.0.0.1" ;;
   esac >"$work/target.log" 2>&1 &
   peer_pid=$!
   if ! wait_listening "$peer_pid"; then
@@ -132,7 +134,7 @@ target_args() {  # how vmnbench judges each target's answers
 measure() {
   local config_name=$1 target=$2 run=$3
   shift 3
-  "$vmnbench" --write-config "$work/config.json" --controller "127.0.0.1:$port" "$@"
+  "$vmnbench" --write-config "$work/config.json" "$@"  # its listen address is overridden
   start_target "$target" "$work/config.json" || return 0
   local result
   # shellcheck disable=SC2046
@@ -180,13 +182,13 @@ for target in vmnctl-ofc os-ken; do
   done
 done
 
-# ---- scale and reconnect (vmnctl-ofc; os-ken at the smaller size only) ----
+# ---- scale and reconnect (vmnctl-ofc; os-ken registers ~1e4/s, so fewer VMNs with --quick) ----
 for v in "${scale_vmns[@]}"; do
   measure "scale-1000-switches-$v-vmns" vmnctl-ofc 1 scale --switches 1000 --vmns "$v"
 done
 measure "reconnect-10000-vmns" vmnctl-ofc 1 reconnect --switches 1 --vms-per-switch 10000 --trials "$reconnect_trials"
 if [[ " ${targets[*]} " == *" os-ken "* ]]; then
-  measure "scale-1000-switches-100000-vmns" os-ken 1 scale --switches 1000 --vmns 100000
+  measure "scale-1000-switches-$osken_scale_vmns-vmns" os-ken 1 scale --switches 1000 --vmns "$osken_scale_vmns"
   measure "reconnect-10000-vmns" os-ken 1 reconnect --switches 1 --vms-per-switch 10000 --trials "$reconnect_trials"
 fi
 

@@ -593,24 +593,22 @@ void Bench::load(nlohmann::json& out) {
   generating_ = true;
   for (std::size_t s = 0; s < loads_.size(); ++s) fill(s);
   flush_dirty();
+  // One sample per whole second after the warmup: correct answers in that second.
   std::vector<double> samples;
-  TimePoint second = start;
-  std::uint64_t at_second = correct_;
   double ctl_cpu_w = 0, own_cpu_w = 0;
-  TimePoint measured_from = start;
-  std::uint64_t correct_w = 0;
+  TimePoint measured_from = start, second = start;
+  std::uint64_t correct_w = 0, at_second = 0;
   while (now_ - start < total && up_count_ == switches_.size()) {
     poll(1);
     if (!record_latency_ && now_ - start >= warmup) {
       record_latency_ = true;
       ctl_cpu_w = cpu_seconds(pid);
       own_cpu_w = own_cpu_seconds();
-      measured_from = now_;
-      correct_w = correct_;
+      measured_from = second = now_;
+      correct_w = at_second = correct_;
     }
-    if (now_ - second >= 1s) {
-      const double secs = std::chrono::duration<double>(now_ - second).count();
-      if (now_ - start > warmup + 1s) samples.push_back(static_cast<double>(correct_ - at_second) / secs);
+    if (record_latency_ && now_ - second >= 1s) {
+      samples.push_back(static_cast<double>(correct_ - at_second) / std::chrono::duration<double>(now_ - second).count());
       second = now_;
       at_second = correct_;
     }
