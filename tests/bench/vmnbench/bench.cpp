@@ -145,7 +145,7 @@ class Bench final : public SwitchListener {
     last_up_ = now;
     fill(sw.index());
   }
-  void on_packet_out(EmulatedSwitch& sw, const ofp::PacketOut& po, TimePoint now) override;
+  void on_packet_out(EmulatedSwitch& sw, const ofp::PacketOut* po, TimePoint now) override;
   void on_flow_mod(EmulatedSwitch& sw, ByteSpan wire, TimePoint now) override;
   void on_closed(EmulatedSwitch& sw, const std::string& why) override {
     if (!expect_close_) {
@@ -249,6 +249,7 @@ bool Bench::setup() {
   for (std::size_t s = 0; s < plan_.switches; ++s) {
     switches_.push_back(std::make_unique<EmulatedSwitch>(s, NetworkPlan::datapath_id(s), std::move(ports[s]), *this));
     if (o_.packet_in_no_match) switches_.back()->set_packet_in_reason(ofp::PacketInReason::NoMatch);
+    switches_.back()->set_decode_packet_outs(!o_.expect_any_packet_out);
   }
   return true;
 }
@@ -478,7 +479,7 @@ void Bench::complete(std::uint32_t v, TimePoint now, bool correct) {
   fill(vm.asked_on);
 }
 
-void Bench::on_packet_out(EmulatedSwitch& sw, const ofp::PacketOut& po, TimePoint now) {
+void Bench::on_packet_out(EmulatedSwitch& sw, const ofp::PacketOut* po, TimePoint now) {
   const std::size_t s = sw.index();
   if (o_.expect_any_packet_out) {
     auto& fifo = loads_[s].in_flight;
@@ -491,13 +492,14 @@ void Bench::on_packet_out(EmulatedSwitch& sw, const ofp::PacketOut& po, TimePoin
     ++unmatched_;
     return;
   }
+  if (!po) return;
   std::uint32_t out_port = 0;
-  for (const auto& action : po.actions)
+  for (const auto& action : po->actions)
     if (const auto* output = std::get_if<ofp::Output>(&action)) {
       out_port = output->port;
       break;
     }
-  const auto frame = vmnmob::mobility::parse_arp_frame(po.data.span());
+  const auto frame = vmnmob::mobility::parse_arp_frame(po->data.span());
   const auto mac = frame ? answered_mac(*frame, out_port, kUplinkPort) : std::nullopt;
   if (!mac) {
     ++other_packet_outs_;

@@ -305,9 +305,10 @@ void EmulatedSwitch::on_group_mod(const ofp::Header&, ByteSpan, TimePoint) { ++c
 
 void EmulatedSwitch::on_packet_out(const ofp::Header& h, ByteSpan wire, TimePoint now) {
   ++counters_.packet_outs;
+  if (!decode_packet_outs_) return listener_.on_packet_out(*this, nullptr, now);
   auto msg = ofp::decode(wire);
   if (!msg) return on_other(h, wire, now);
-  listener_.on_packet_out(*this, std::get<ofp::PacketOut>(msg->body), now);
+  listener_.on_packet_out(*this, &std::get<ofp::PacketOut>(msg->body), now);
 }
 
 void EmulatedSwitch::on_other(const ofp::Header& h, ByteSpan wire, TimePoint) {

@@ -35,7 +35,8 @@ class SwitchListener {
   virtual ~SwitchListener() = default;
   /// FEATURES_REPLY and PORT_DESC reply sent: the controller can consider the switch up.
   virtual void on_up(EmulatedSwitch& sw, TimePoint now) = 0;
-  virtual void on_packet_out(EmulatedSwitch& sw, const vmnmob::ofp::PacketOut& po, TimePoint now) = 0;
+  /// `po` is nullptr when packet-outs are only counted (set_decode_packet_outs(false)).
+  virtual void on_packet_out(EmulatedSwitch& sw, const vmnmob::ofp::PacketOut* po, TimePoint now) = 0;
   /// The raw message: decoding costs more than the controller's encoding, so only modes that
   /// inspect flow-mods decode them.
   virtual void on_flow_mod(EmulatedSwitch& sw, vmnmob::ByteSpan wire, TimePoint now) = 0;
@@ -98,6 +99,8 @@ class EmulatedSwitch {
   /// NoMatch is what a table-miss flow reports (ovs-testcontroller ignores anything else).
   void send_packet_in(std::uint32_t in_port, vmnmob::ByteSpan frame);
   void set_packet_in_reason(vmnmob::ofp::PacketInReason reason) { packet_in_reason_ = reason; }
+  /// Baselines' packet-outs are not verified: skipping their decode keeps the emulator cheap.
+  void set_decode_packet_outs(bool decode) { decode_packet_outs_ = decode; }
   void send_port_status(vmnmob::ofp::PortReason reason, const vmnmob::ofp::Port& port);
   void send_echo_request();
 
@@ -138,6 +141,7 @@ class EmulatedSwitch {
   bool features_sent_ = false;
   TimePoint features_at_{};
   vmnmob::ofp::PacketInReason packet_in_reason_ = vmnmob::ofp::PacketInReason::Action;
+  bool decode_packet_outs_ = true;
   std::uint32_t next_xid_ = 1;
   vmnmob::ofp::SwitchConfig config_;
   vmnmob::ofp::Framer framer_;
