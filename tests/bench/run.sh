@@ -60,7 +60,8 @@ fi
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 # ---- targets ----
-port=$((30000 + RANDOM % 20000))
+# Below the ephemeral range (32768-60999), where vmnbench's own client ports live.
+port=$((20000 + RANDOM % 8000))
 peer_pid=
 cleanup() {
   if [[ -n "$peer_pid" ]]; then kill "$peer_pid" 2>/dev/null; wait "$peer_pid" 2>/dev/null; fi

@@ -7,7 +7,7 @@
 set -euo pipefail
 vmnbench=$1 vmnctl=$2 reflector=$3 null_controller=$4
 work=$(mktemp -d /tmp/vmnbench-test.XXXXXX)
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 12000))  # below the ephemeral range
 peer_pid=
 cleanup() {
   [[ -n "$peer_pid" ]] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null
