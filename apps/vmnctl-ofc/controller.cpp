@@ -138,8 +138,8 @@ void Controller::schedule_tick() {
   });
 }
 
-void Controller::dispatch(Clock::time_point started) {
-  if (config_.make_before_break == BreakOrder::Switch) return dispatch_per_switch();
+void Controller::dispatch(Clock::time_point started, conn::Switch* origin) {
+  if (config_.make_before_break == BreakOrder::Switch) return dispatch_per_switch(origin);
   // Network order: adds, packet-outs and barriers now; the deletes once every switch of the
   // batch answered its barrier.
   auto& messages = batch_.messages;
@@ -177,11 +177,20 @@ void Controller::dispatch(Clock::time_point started) {
   if (pending && pending->waiting == 0) send_deletes(pending);
 }
 
-void Controller::dispatch_per_switch() {
+void Controller::dispatch_per_switch(conn::Switch* origin) {
   // Each switch gets its part of the batch, in the batch's order (adds, packet-outs, the
   // barrier that makes it finish them, deletes), as one send_batch: one hand-over and one
   // write per switch however many switches a migration touches.
   auto& messages = batch_.messages;
+  if (messages.empty()) return;
+  // The switch of the event needs no look-up (SwitchManager::find takes a lock).
+  auto send = [&](std::uint64_t dpid, auto&& send_to) {
+    if (origin != nullptr && origin->datapath_id() == dpid) return report_send(dpid, send_to(*origin));
+    // A switch that went down is reconciled by the engine when it returns.
+    if (auto sw = manager_->find(dpid)) report_send(dpid, send_to(*sw));
+  };
+  if (messages.size() == 1)  // most batches: the answer to an ARP request
+    return send(messages[0].datapath_id, [&](conn::Switch& sw) { return sw.send(messages[0].message); });
   order_.resize(messages.size());
   for (std::size_t i = 0; i < messages.size(); ++i) order_[i] = i;
   std::stable_sort(order_.begin(), order_.end(), [&](std::size_t x, std::size_t y) {
@@ -194,8 +203,7 @@ void Controller::dispatch_per_switch() {
     for (; end < order_.size() && messages[order_[end]].datapath_id == dpid; ++end)
       run_.push_back(std::move(messages[order_[end]].message));
     begin = end;
-    // A switch that went down is reconciled by the engine when it returns.
-    if (auto sw = manager_->find(dpid)) report_send(dpid, sw->send_batch(run_));
+    send(dpid, [&](conn::Switch& sw) { return sw.send_batch(run_); });
   }
 }
 
@@ -248,7 +256,7 @@ void Controller::on_switch_up(const conn::SwitchUp& e) {
            {{"dpid", dpid_hex(e.datapath_id)}, {"peer", e.sw.peer()}, {"ports", e.ports.size()}});
   batch_.clear();
   engine_.on_switch_up(now, e.datapath_id, e.ports, batch_);
-  dispatch(now);
+  dispatch(now, &e.sw);
   report(now);
 }
 
@@ -268,7 +276,7 @@ void Controller::on_packet_in(const conn::PacketInEvent& e) {
   batch_.clear();
   engine_.on_packet_in(now, e.sw.datapath_id(), e.packet_in, batch_);
   if (batch_.messages.empty() && batch_.events.empty()) return;
-  dispatch(now);
+  dispatch(now, &e.sw);
   report(now);
 }
 
@@ -279,7 +287,7 @@ void Controller::on_port_status(const conn::PortStatusEvent& e) {
                        e.port_status.desc.name, static_cast<int>(e.port_status.reason)));
   batch_.clear();
   engine_.on_port_status(now, e.sw.datapath_id(), e.port_status, batch_);
-  dispatch(now);
+  dispatch(now, &e.sw);
   report(now);
 }
 
@@ -287,7 +295,7 @@ void Controller::on_flow_removed(const conn::FlowRemovedEvent& e) {
   const auto now = Clock::now();
   batch_.clear();
   engine_.on_flow_removed(now, e.sw.datapath_id(), e.flow_removed, batch_);
-  dispatch(now);
+  dispatch(now, &e.sw);
   report(now);
 }
 

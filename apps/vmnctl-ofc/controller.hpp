@@ -46,8 +46,9 @@ class Controller final : public vmnmob::connection::SwitchObserver {
 
   /// Sends batch_ in the engine's order (adds, packet-outs, a barrier per switch, deletes); with
   /// BreakOrder::Network the deletes wait until every switch answered its barrier.
-  void dispatch(Clock::time_point started);
-  void dispatch_per_switch();
+  /// `origin`: the switch whose event made the batch, if any (saves its look-up).
+  void dispatch(Clock::time_point started, vmnmob::connection::Switch* origin = nullptr);
+  void dispatch_per_switch(vmnmob::connection::Switch* origin);
   void report_send(std::uint64_t dpid, const vmnmob::connection::SendResult& sent);
   void send_deletes(const std::shared_ptr<PendingDeletes>& pending);
   void report(Clock::time_point started);

@@ -112,6 +112,7 @@ void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
     }
   } other_writes;
   in_read_batch_ = true;
+  read_at_ = Clock::now();  // one clock read per batch, not per message
   for (;;) {
     auto next = framer_.next();
     if (!next) {
@@ -162,7 +163,7 @@ void Connection::handle_message(ofp::Message& msg) {
   if (std::holds_alternative<ofp::ErrorMsg>(msg.body))
     counters_.errors_in.fetch_add(1, std::memory_order_relaxed);
   bool was_up = session_.up();
-  Session::Actions actions = session_.on_message(Clock::now(), msg);
+  Session::Actions actions = session_.on_message(read_at_, msg);
   bool consumed = actions.consumed || actions.close.has_value();
   apply(std::move(actions));
   if (consumed || closed_ || !was_up) return;

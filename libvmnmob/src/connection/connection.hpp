@@ -137,6 +137,7 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   std::size_t write_progress_bytes_ = 0;  // bytes of the in-flight batch written so far
   bool flush_scheduled_ = false;
   bool in_read_batch_ = false;
+  TimePoint read_at_{};  // when the running read batch arrived
   bool flush_deferred_ = false;  // queued in the running read batch's list (flush_soon)
   bool closed_ = false;     // no more input is processed
   bool lingering_ = false;  // closed, but flushing a final message (HELLO_FAILED) first
