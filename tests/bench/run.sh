@@ -33,6 +33,10 @@ else
   osken_migration_c=(1 10 100 1000) osken_scale=1
 fi
 
+# Overrides for a shorter full run (the command is recorded in the report):
+# BENCH_RUNS (runs per load configuration and target), BENCH_DURATION (measured seconds).
+runs=${BENCH_RUNS:-$runs} duration=${BENCH_DURATION:-$duration}
+
 # ---- build ----
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DVMNMOB_BUILD_BENCHMARKS=ON >/dev/null
@@ -208,6 +212,6 @@ done
 
 # ---- report ----
 python3 "$here/report.py" --runs "$runs_file" --notes "$notes_file" --out "$out" \
-  --command "tests/bench/run.sh$( ((quick)) && echo ' --quick')" --pinning "$pinning" \
+  --command "${BENCH_RUNS:+BENCH_RUNS=$BENCH_RUNS }${BENCH_DURATION:+BENCH_DURATION=$BENCH_DURATION }tests/bench/run.sh$( ((quick)) && echo ' --quick')" --pinning "$pinning" \
   --micro "$out/vmnmob_bench_codec.json" "$out/vmnmob_bench_mobility.json"
 echo "results: $out/results.json and $out/BENCHMARKS-fragment.md" >&2
