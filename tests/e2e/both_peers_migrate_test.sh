@@ -15,16 +15,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/testbed.sh
 source "$here/lib/testbed.sh"
 
-if [[ -z "${VMNCTL_OFC_CMD:-}" ]]; then
-  echo "SKIP: VMNCTL_OFC_CMD not set (no controller to test)"
-  exit 77
-fi
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -n "$TB_WORK" && -s "$TB_WORK/controller.log" ]] && tail -n 40 "$TB_WORK/controller.log" >&2
-  ovs_sandbox_dump_logs
-  exit 1
-}
+tb_require_controller
+fail() { tb_fail "$@"; }
 limit_ms=3000
 
 TB_PREFIX=tbp-

@@ -30,12 +30,7 @@ if [[ -z "$controller_cmd" ]]; then
 fi
 command -v tcpdump >/dev/null && command -v tshark >/dev/null || tb_skip "tcpdump and tshark needed"
 
-fail() {
-  echo "FAIL: $*" >&2
-  [[ -n "$TB_WORK" && -s "$TB_WORK/controller.log" ]] && tail -n 30 "$TB_WORK/controller.log" >&2
-  ovs_sandbox_dump_logs
-  exit 1
-}
+fail() { tb_fail "$@"; }
 
 TB_PREFIX=tbw-
 TB_BRIDGE_PREFIX=tbw-br-

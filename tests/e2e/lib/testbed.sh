@@ -274,6 +274,19 @@ tb_wait_connected() {
 
 # --- the controller ------------------------------------------------------------------------------
 
+# Tests written against a controller: skipped (77) until VMNCTL_OFC_CMD names one (a bash
+# command line; "$TB_CONFIG" is the sites' configuration, the bridges dial $TB_CONTROLLER_PORT).
+tb_require_controller() {
+  [[ -n "${VMNCTL_OFC_CMD:-}" ]] || tb_skip "VMNCTL_OFC_CMD not set (no controller to test)"
+}
+# Fails a test with a controller: the tail of its log, then the sandbox's OVS logs.
+tb_fail() {
+  echo "FAIL: $*" >&2
+  [[ -n "$TB_WORK" && -s "$TB_WORK/controller.log" ]] && tail -n 40 "$TB_WORK/controller.log" >&2
+  ovs_sandbox_dump_logs
+  exit 1
+}
+
 # Writes the sites' configuration to $TB_WORK/vmnctl-ofc.json (exported as TB_CONFIG, with
 # TB_CONTROLLER_PORT; TB_CONFIG_EXTRA, if set, goes to tb_site_config as its extra members)
 # and runs the bash command line CMD (e.g. 'vmnctl-ofc --config "$TB_CONFIG"') in the
