@@ -213,7 +213,7 @@ for key, probe in (("ping_downtime_ms", "ping"), ("probe_downtime_ms", "vmn-prob
     d = f"{b['mean'] - a['mean']:.1f}" if a and b else "-"
     out.append(f"| {probe} | {d} | 27 |")
 r = stats("l3", "reaction_us")
-out += ["", "vmnctl-ofc's reaction (RARP packet-in to the last flow write sent, from its log): " +
+out += ["", "vmnctl-ofc's reaction (RARP packet-in to the last write handed to the switch connections, from its log): " +
         (f"median {r['median'] / 1e3:.2f} ms, mean {r['mean'] / 1e3:.2f}, min {r['min'] / 1e3:.2f}, "
          f"max {r['max'] / 1e3:.2f} (n={r['n']})" if r else "no migrated line logged")]
 def wire_stats(key):
