@@ -223,6 +223,36 @@ TEST_CASE("manager: messages to other switches from a PACKET_IN callback all arr
   }
 }
 
+TEST_CASE("manager: send_batch from another thread queues the messages in order, numbering xid 0",
+          "[manager]") {
+  Harness h;
+  auto fake = h.up_switch(0xd1);
+  auto sw = h.find(0xd1);
+  REQUIRE(sw);
+  std::vector<ofp::Message> batch;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    ofp::FlowMod fm;
+    fm.cookie = 100 + i;
+    batch.push_back(ofp::Message{ofp::kVersion, i == 1 ? 0x4242u : 0u, fm});
+  }
+  batch.push_back(ofp::Message{ofp::kVersion, 0, ofp::BarrierRequest{}});
+  REQUIRE(sw->send_batch(batch));
+  std::vector<std::uint32_t> xids;
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    auto m = fake->expect(ofp::MessageType::FlowMod);
+    REQUIRE(m);
+    CHECK(std::get<ofp::FlowMod>(m->body).cookie == 100 + i);
+    xids.push_back(m->xid);
+  }
+  auto barrier = fake->expect(ofp::MessageType::BarrierRequest);
+  REQUIRE(barrier);
+  CHECK(xids[1] == 0x4242u);  // a given xid is kept
+  CHECK(xids[0] != 0);        // xid 0 gets the connection's next xid
+  CHECK(barrier->xid != 0);
+  CHECK(xids[0] != barrier->xid);
+  CHECK(sw->counters().messages_out >= 4);
+}
+
 TEST_CASE("manager: a bad header length closes that switch with a reason; others keep working",
           "[manager]") {
   Harness h;
