@@ -19,8 +19,8 @@
 // --ready-file FILE arms the announce instead: the socket and frames are prepared, FILE is
 // created, and the first round goes out when SIGUSR1 arrives. QEMU announces the moment the
 // destination resumes; starting a process at that moment (`ip netns exec`, exec, socket) takes
-// several milliseconds, which an emulated L3 migration would count as downtime and an L2 one
-// (whose switches learn from any frame) would not.
+// several milliseconds that QEMU does not have and an emulated migration would count as
+// downtime.
 #include <signal.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>

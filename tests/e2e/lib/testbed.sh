@@ -425,8 +425,8 @@ tb_vmn_announce() {
 
 # The announce is armed before the move (vmn-announce --ready-file) and fired by SIGUSR1 right
 # after it: like QEMU, which announces the moment the destination resumes, and unlike starting
-# a process then, which costs several ms that only the L3 case would pay (an L2 switch learns
-# from any frame; the controller waits for the announce).
+# a process then, which costs several ms QEMU does not have (a wait for the announce the
+# controller always pays, an L2 bridge only when it has to relearn the MAC).
 tb_vmn_migrate() {
   local name=$1 site=$2 ready i
   shift 2
