@@ -108,6 +108,22 @@ qv_measured_migration() {
   QV_PING=$(tb_ping_result "ping-$dst")
 }
 
+# After qv_measured_migration: both probes saw a finite downtime under LIMIT_MS, ping answered
+# again, and a fresh 1 s probe from CN is at least half answered. Leaves the downtimes in
+# QV_PROBE_MS and QV_PING_MS; fails the test (qv_fail) otherwise. Args: RUN LIMIT_MS CN HOA.
+QV_PROBE_MS="" QV_PING_MS=""
+qv_check_recovery() {
+  local run=$1 limit_ms=$2 cn=$3 hoa=$4 after
+  QV_PROBE_MS=$(tb_json_field "$QV_PROBE" downtime_ms)
+  QV_PING_MS=$(tb_json_field "$QV_PING" downtime_ms)
+  [[ $(tb_json_field "$QV_PING" resumed) == True ]] || qv_fail "run $run: ping never answered again: $QV_PING"
+  [[ -n "$QV_PROBE_MS" && -n "$QV_PING_MS" ]] || qv_fail "run $run: a probe got no answers"
+  python3 -c "import sys; p, q, l = map(float, sys.argv[1:]); sys.exit(0 if 0 <= p < l and 0 <= q < l else 1)" \
+    "$QV_PROBE_MS" "$QV_PING_MS" "$limit_ms" || qv_fail "run $run: downtime out of range"
+  after=$(ip netns exec "$cn" "$VMN_PROBE" probe --to "$hoa:$QV_ECHO_PORT" --duration-s 1 --json || true)
+  (($(tb_json_field "$after" answered) >= 500)) || qv_fail "run $run: traffic did not resume ($after)"
+}
+
 # Fails a QEMU test: the tails of the guests' consoles, QEMU's logs and the controller's log
 # (when there is one), then the sandbox's OVS logs.
 qv_fail() {
