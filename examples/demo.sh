@@ -234,6 +234,9 @@ PY
 echo
 echo "$table"
 if ((write_docs)); then
+  # Notes written by hand below the marker line (other runs, analysis) are kept.
+  marker='<!-- kept by examples/demo.sh: everything below this line -->'
+  kept=$(awk -v m="$marker" 'found || $0 == m { found = 1; print }' "$root/docs/DEMO.md" 2>/dev/null || true)
   {
     echo "# Demo: the paper's Table 4 on one machine"
     echo
@@ -250,7 +253,11 @@ if ((write_docs)); then
     echo "Per-migration results: \`build/demo/demo-results.jsonl\`. How downtime is measured:"
     echo "docs/TESTBED.md. The paper's figures are KVM on real hosts with 10 ms ICMP probes; here"
     echo "everything shares one machine, so compare the overhead, not the absolute downtimes."
-  } >"$root/docs/DEMO.md"
+    if [[ -n "$kept" ]]; then
+      echo
+      echo "$kept"
+    fi
+  } >"$root/docs/DEMO.md.tmp" && mv "$root/docs/DEMO.md.tmp" "$root/docs/DEMO.md"
   echo
   echo "written: docs/DEMO.md"
 fi
