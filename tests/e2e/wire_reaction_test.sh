@@ -16,12 +16,16 @@
 #   REACTION_CONTROLLER_CMD='bash command line' another controller instead (TB_CONFIG and
 #       TB_CONTROLLER_PORT are set where it runs; e.g. with_osken.sh sets the os-ken peer)
 #   REACTION_MOVES=N   REACTION_RESULTS=FILE (one JSON line per move)
+#   REACTION_BREAK_ORDER=network  vmnctl-ofc with mobility.make_before_break "network"; then
+#       also asserted per move: the last FLOW_MOD (the deletes) follows the last BARRIER_REPLY
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/testbed.sh
 source "$here/lib/testbed.sh"
 
 moves=${REACTION_MOVES:-5}
+break_order=${REACTION_BREAK_ORDER:-}
+[[ -z "$break_order" ]] || TB_MOBILITY_EXTRA="\"make_before_break\": \"$break_order\""
 vmnctl=${VMNCTL_OFC:-$TB_BUILD_DIR/apps/vmnctl-ofc/vmnctl-ofc}
 controller_cmd=${REACTION_CONTROLLER_CMD:-}
 if [[ -z "$controller_cmd" ]]; then
@@ -82,11 +86,12 @@ echo "$timeline" | tee "$TB_WORK/timeline.jsonl"
 [[ -n "${REACTION_RESULTS:-}" ]] && echo "$timeline" >>"$REACTION_RESULTS"
 
 # The assertions, per move, on what the capture shows.
-python3 - "$TB_WORK/timeline.jsonl" "$moves" "$(tb_dpid a)" "$(tb_dpid b)" "$(tb_dpid c)" <<'EOF' \
+python3 - "$TB_WORK/timeline.jsonl" "$moves" "$(tb_dpid a)" "$(tb_dpid b)" "$(tb_dpid c)" "$break_order" <<'EOF' \
   || fail "the capture does not show every migration handled"
 import json, sys
 moves = int(sys.argv[2])
 a, b, c = (f"0x{int(x, 16):x}" for x in sys.argv[3:6])
+network_order = sys.argv[6] == "network"
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 ok = len(rows) == moves
 if not ok:
@@ -103,6 +108,11 @@ for n, r in enumerate(rows, 1):
         problems.append("no flow-mod or no barrier reply after the announce")
     if r.get("announce_to_delivery_us") is None:
         problems.append("no probe delivered to vmn1 after its announce")
+    # Network order holds the deletes back until every switch answered its barrier.
+    if network_order and None not in (r["reaction_us"], r["barrier_reply_us"]) \
+            and r["reaction_us"] < r["barrier_reply_us"]:
+        problems.append(f"a flow-mod (delete) at {r['reaction_us']} us, before the last barrier reply "
+                        f"at {r['barrier_reply_us']} us")
     for p in problems:
         print(f"move {n}: {p}")
     ok = ok and not problems

@@ -252,7 +252,8 @@ tb_site_config() {
         "$(tb_pool_first "$site")" "$(tb_pool_last "$site")" "$TB_PREFIX"
       sep=","
     done
-    printf '\n  ],\n  "mobility": {"moa_hold_s": 30},\n  "log": {"level": "debug"}%s\n}\n' "${extra:+,
+    printf '\n  ],\n  "mobility": {"moa_hold_s": 30%s},\n  "log": {"level": "debug"}%s\n}\n' \
+      "${TB_MOBILITY_EXTRA:+, $TB_MOBILITY_EXTRA}" "${extra:+,
   $extra}"
   } >"$file"
 }
@@ -288,7 +289,8 @@ tb_fail() {
 }
 
 # Writes the sites' configuration to $TB_WORK/vmnctl-ofc.json (exported as TB_CONFIG, with
-# TB_CONTROLLER_PORT; TB_CONFIG_EXTRA, if set, goes to tb_site_config as its extra members)
+# TB_CONTROLLER_PORT; TB_CONFIG_EXTRA, if set, goes to tb_site_config as its extra members,
+# TB_MOBILITY_EXTRA as extra members of "mobility")
 # and runs the bash command line CMD (e.g. 'vmnctl-ofc --config "$TB_CONFIG"') in the
 # background, its output in tb_controller_log; its pid goes to TB_CONTROLLER_PID. Returns
 # non-zero when the bridges are not all connected within S seconds (default 15).
