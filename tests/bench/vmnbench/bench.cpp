@@ -809,27 +809,13 @@ void Bench::reconnect(nlohmann::json& out) {
 }
 
 void Bench::counters_json(nlohmann::json& out) const {
-  SwitchCounters t;
-  for (const auto& sw : switches_) {
-    const auto& c = sw->counters();
-    t.packet_ins += c.packet_ins;
-    t.port_status += c.port_status;
-    t.flow_mods += c.flow_mods;
-    t.group_mods += c.group_mods;
-    t.packet_outs += c.packet_outs;
-    t.barriers += c.barriers;
-    t.echo_requests += c.echo_requests;
-    t.echo_replies += c.echo_replies;
-    t.role_requests += c.role_requests;
-    t.errors += c.errors;
-    t.undecodable += c.undecodable;
-    t.other += c.other;
+  nlohmann::json messages = nlohmann::json::object();
+  for (const auto& field : kSwitchCounterFields) {
+    std::uint64_t total = 0;
+    for (const auto& sw : switches_) total += sw->counters().*field.member;
+    messages[field.name] = total;
   }
-  out["messages"] = {{"packet_ins", t.packet_ins}, {"port_status", t.port_status}, {"flow_mods", t.flow_mods},
-                     {"group_mods", t.group_mods}, {"packet_outs", t.packet_outs}, {"barriers", t.barriers},
-                     {"echo_requests_in", t.echo_requests}, {"echo_replies_in", t.echo_replies},
-                     {"role_requests", t.role_requests}, {"errors_in", t.errors}, {"undecodable", t.undecodable},
-                     {"other", t.other}};
+  out["messages"] = std::move(messages);
   out["packet_outs"] = {{"announces", announces_}, {"unmatched", unmatched_}, {"other", other_packet_outs_}};
   std::vector<std::uint64_t> per_switch;
   for (const auto& sw : switches_) per_switch.push_back(sw->counters().flow_mods);

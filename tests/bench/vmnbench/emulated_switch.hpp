@@ -8,6 +8,7 @@
 // dirty switch once per iteration, so a burst of packet-ins leaves in one write().
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -59,6 +60,26 @@ struct SwitchCounters {
   std::uint64_t undecodable = 0;    // messages our codec refused
   std::uint64_t other = 0;
 };
+
+/// Every counter with its name in vmnbench's JSON report, so sums and reports list them once.
+struct SwitchCounterField {
+  const char* name;
+  std::uint64_t SwitchCounters::*member;
+};
+inline constexpr std::array<SwitchCounterField, 12> kSwitchCounterFields{{
+    {"packet_ins", &SwitchCounters::packet_ins},
+    {"port_status", &SwitchCounters::port_status},
+    {"flow_mods", &SwitchCounters::flow_mods},
+    {"group_mods", &SwitchCounters::group_mods},
+    {"packet_outs", &SwitchCounters::packet_outs},
+    {"barriers", &SwitchCounters::barriers},
+    {"echo_requests_in", &SwitchCounters::echo_requests},
+    {"echo_replies_in", &SwitchCounters::echo_replies},
+    {"role_requests", &SwitchCounters::role_requests},
+    {"errors_in", &SwitchCounters::errors},
+    {"undecodable", &SwitchCounters::undecodable},
+    {"other", &SwitchCounters::other},
+}};
 
 class EmulatedSwitch {
  public:
