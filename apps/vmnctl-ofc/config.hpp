@@ -11,6 +11,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "vmnmob/base/expected.hpp"
+#include "vmnmob/delivery/delivery.hpp"
 #include "vmnmob/mobility/config.hpp"
 
 namespace vmnctl {
@@ -24,15 +25,9 @@ struct Endpoint {
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
-/// When the flows of the old location are deleted after a migration (mobility.make_before_break).
-enum class BreakOrder : std::uint8_t {
-  /// Per switch: adds, BARRIER_REQUEST, deletes go out at once; the barrier makes the switch
-  /// finish the adds first (OF 1.3 §6.2). The default: packets still headed for the old place
-  /// are lost either way (the VM is not there any more), so waiting gains nothing.
-  Switch,
-  /// Across switches: the deletes wait until every switch of the batch answered its barrier.
-  Network,
-};
+/// When the flows of the old location are deleted after a migration (mobility.make_before_break;
+/// see vmnmob/delivery/delivery.hpp).
+using BreakOrder = vmnmob::delivery::BreakOrder;
 
 struct ControllerConfig {
   Endpoint listen{"0.0.0.0", 6653};

@@ -1,5 +1,5 @@
 // vmnctl-ofc: the bundled mobility controller. Argument handling, signals and wiring only;
-// the work is in libvmnmob (connection manager + mobility engine), see controller.hpp.
+// the work is in libvmnmob (connection manager + mobility engine), see app.hpp and vmnmob/controller.
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "config.hpp"
-#include "controller.hpp"
+#include "app.hpp"
 #include "log.hpp"
 
 namespace {
@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
 
   vmnctl::Logger log(config.log_level, config.log_format);
   boost::asio::io_context io(1);
-  vmnctl::Controller controller(io, config, log);
+  vmnctl::App controller(io, config, log);
   if (auto started = controller.start(); !started) {
     log.log(vmnctl::LogLevel::Error, "start-failed", started.error());
     return 1;

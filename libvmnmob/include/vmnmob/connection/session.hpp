@@ -82,8 +82,14 @@ class Session {
   TimePoint next_deadline() const;
 
   /// One xid sequence for the whole connection, shared with the request table so a reply
-  /// can never be mistaken for another's.
-  std::uint32_t allocate_xid() { return next_xid_++; }
+  /// can never be mistaken for another's. It stays below 2^31: xids with the top bit set are
+  /// the host's (vmnmob/delivery gives them to the messages of a batch and matches the replies).
+  std::uint32_t allocate_xid() {
+    const std::uint32_t xid = next_xid_;
+    next_xid_ = next_xid_ >= kLastXid ? 1 : next_xid_ + 1;
+    return xid;
+  }
+  static constexpr std::uint32_t kLastXid = 0x7fff'ffffu;
 
   State state() const { return state_; }
   bool up() const { return state_ == State::Up; }

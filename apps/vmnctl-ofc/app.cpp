@@ -1,0 +1,270 @@
+#include "app.hpp"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "state_file.hpp"
+
+namespace vmnctl {
+
+using vmnmob::mobility::Event;
+namespace conn = vmnmob::connection;
+namespace ofp = vmnmob::ofp;
+using vmnmob::delivery::Report;
+using Clock = vmnmob::mobility::Clock;
+
+namespace {
+
+std::string dpid_hex(std::uint64_t dpid) { return fmt::format("{:#018x}", dpid); }
+
+nlohmann::json location_json(const vmnmob::mobility::Location& l) {
+  return {{"dpid", dpid_hex(l.datapath_id)}, {"port", l.port}};
+}
+
+nlohmann::json event_json(const Event& e) {
+  nlohmann::json j{{"kind", vmnmob::mobility::to_string(e.kind)}};
+  if (!e.mac.is_zero()) j["mac"] = e.mac.to_string();
+  if (!e.peer_mac.is_zero()) j["peer_mac"] = e.peer_mac.to_string();
+  if (!e.home_address.is_unspecified()) j["hoa"] = e.home_address.to_string();
+  if (!e.mobile_address.is_unspecified()) j["moa"] = e.mobile_address.to_string();
+  if (!e.old_mobile_address.is_unspecified()) j["old_moa"] = e.old_mobile_address.to_string();
+  if (e.from.datapath_id != 0) j["from"] = location_json(e.from);
+  if (e.to.datapath_id != 0) j["to"] = location_json(e.to);
+  return j;
+}
+
+LogLevel level_of(Event::Kind k) {
+  switch (k) {
+    case Event::Kind::PoolExhausted:
+    case Event::Kind::SpoofRefused:
+    case Event::Kind::AddressConflict:
+    case Event::Kind::UnknownSwitch:
+      return LogLevel::Warn;
+    case Event::Kind::ProbeSent:
+    case Event::Kind::FlowRestored:
+      return LogLevel::Debug;
+    default:
+      return LogLevel::Info;
+  }
+}
+
+std::int64_t micros(vmnmob::mobility::Duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
+vmnmob::controller::ControllerOptions controller_options(const ControllerConfig& config) {
+  vmnmob::controller::ControllerOptions o;
+  o.delivery.order = config.make_before_break;
+  return o;
+}
+
+}  // namespace
+
+App::App(boost::asio::io_context& io, ControllerConfig config, Logger& log)
+    : config_(std::move(config)),
+      log_(log),
+      controller_(io, vmnmob::mobility::MobilityEngine(config_.mobility), controller_options(config_), this) {}
+
+vmnmob::Expected<void, std::string> App::start() {
+  if (config_.state_file) {
+    auto state = load_state(*config_.state_file);
+    if (!state) return vmnmob::unexpected(state.error());
+    if (!state->is_null()) {
+      auto restored = controller_.restore(*state);
+      if (!restored) return vmnmob::unexpected(fmt::format("{}: {}", *config_.state_file, restored.error()));
+      log_.log(LogLevel::Info, "state-restored",
+               fmt::format("state restored from {}: {} VMNs", *config_.state_file, engine().registry().size()),
+               {{"file", *config_.state_file}, {"vmns", engine().registry().size()}});
+    }
+  }
+  auto& switches = controller_.switches();
+  if (!config_.listen.host.empty()) {
+    auto port = switches.listen(config_.listen.host, config_.listen.port);
+    if (!port) return vmnmob::unexpected(fmt::format("openflow.listen {}:{}: {}", config_.listen.host, config_.listen.port, port.error()));
+    log_.log(LogLevel::Info, "listening", fmt::format("listening for switches on {}:{}", config_.listen.host, *port),
+             {{"address", config_.listen.host}, {"port", *port}});
+  }
+  for (const Endpoint& e : config_.connect) {
+    switches.connect(e.host, e.port);
+    log_.log(LogLevel::Info, "connecting", fmt::format("connecting to switch at {}:{}", e.host, e.port),
+             {{"address", e.host}, {"port", e.port}});
+  }
+  controller_.start();
+  return {};
+}
+
+void App::stop() {
+  controller_.stop();
+  on_state_changed();
+}
+
+void App::on_state_changed() {
+  if (!config_.state_file) return;
+  if (auto saved = save_state(*config_.state_file, engine().snapshot(Clock::now())); !saved)
+    log_.log(LogLevel::Error, "state-save-failed", fmt::format("state not saved: {}", saved.error()));
+}
+
+void App::on_events(std::span<const Event> events, vmnmob::mobility::Duration reaction) {
+  const auto reaction_us = micros(reaction);
+  for (const Event& e : events) {
+    const LogLevel level = level_of(e.kind);
+    if (!log_.enabled(level)) continue;
+    auto fields = event_json(e);
+    std::string text = vmnmob::mobility::to_string(e);
+    if (e.kind == Event::Kind::Migrated) {
+      fields["reaction_us"] = reaction_us;
+      text += fmt::format(" reaction {} us", reaction_us);
+    }
+    log_.log(level, vmnmob::mobility::to_string(e.kind), text, fields);
+  }
+}
+
+void App::on_delivery(const Report& r) {
+  const std::string dp = dpid_hex(r.datapath_id);
+  switch (r.kind) {
+    case Report::Kind::BreakComplete: {
+      const auto us = micros(r.at - r.started);
+      log_.log(LogLevel::Debug, "old-flows-removed",
+               fmt::format("make-before-break complete: {} old flows removed {} us after the trigger", r.messages, us),
+               {{"flows", r.messages}, {"us", us}});
+      return;
+    }
+    case Report::Kind::BarrierFailed:
+    case Report::Kind::BarrierTimeout: {
+      const std::string why = r.error ? fmt::format("{}/{}", ofp::error_type_name(r.error->type),
+                                                    ofp::error_code_name(r.error->type, r.error->code))
+                                      : std::string("no reply in time");
+      log_.log(LogLevel::Warn, "barrier-failed",
+               fmt::format("barrier on dp {} failed: {}; removing old flows anyway", dp, why), {{"dpid", dp}});
+      return;
+    }
+    case Report::Kind::SwitchLost:
+      log_.log(LogLevel::Warn, "switch-lost",
+               fmt::format("dp {} went down during a migration; its flows are reconciled when it returns", dp),
+               {{"dpid", dp}});
+      return;
+    case Report::Kind::Refused:
+      log_.log(LogLevel::Warn, "switch-error",
+               fmt::format("dp {} refused xid {}: {}/{}", dp, r.xid, ofp::error_type_name(r.error->type),
+                           ofp::error_code_name(r.error->type, r.error->code)),
+               {{"dpid", dp}, {"xid", r.xid}, {"type", ofp::error_type_name(r.error->type)},
+                {"code", ofp::error_code_name(r.error->type, r.error->code)}});
+      return;
+  }
+}
+
+void App::on_send_failed(std::uint64_t datapath_id, conn::SendError error) {
+  log_.log(LogLevel::Warn, "send-failed",
+           fmt::format("dp {}: message not sent: {}", dpid_hex(datapath_id), conn::to_string(error)),
+           {{"dpid", dpid_hex(datapath_id)}});
+}
+
+void App::on_switch_up(const conn::SwitchUp& e) {
+  log_.log(LogLevel::Info, "switch-up",
+           fmt::format("switch up dp {} from {} with {} ports", dpid_hex(e.datapath_id), e.sw.peer(), e.ports.size()),
+           {{"dpid", dpid_hex(e.datapath_id)}, {"peer", e.sw.peer()}, {"ports", e.ports.size()}});
+}
+
+void App::on_switch_down(const conn::SwitchDown& e) {
+  log_.log(LogLevel::Info, "switch-down",
+           fmt::format("switch down dp {}: {} {}", dpid_hex(e.datapath_id), conn::to_string(e.reason), e.detail),
+           {{"dpid", dpid_hex(e.datapath_id)}, {"reason", conn::to_string(e.reason)}, {"detail", e.detail}});
+}
+
+void App::on_port_status(const conn::PortStatusEvent& e) {
+  log_.log(LogLevel::Debug, "port-status",
+           fmt::format("dp {} port {} ({}) reason {}", dpid_hex(e.sw.datapath_id()), e.port_status.desc.port_no,
+                       e.port_status.desc.name, static_cast<int>(e.port_status.reason)));
+}
+
+void App::on_switch_error(const conn::SwitchErrorEvent& e) {
+  log_.log(LogLevel::Warn, "switch-error",
+           fmt::format("dp {} refused xid {}: {}/{}", dpid_hex(e.sw.datapath_id()), e.xid,
+                       ofp::error_type_name(e.error.type), ofp::error_code_name(e.error.type, e.error.code)),
+           {{"dpid", dpid_hex(e.sw.datapath_id())}, {"xid", e.xid},
+            {"type", ofp::error_type_name(e.error.type)}, {"code", ofp::error_code_name(e.error.type, e.error.code)}});
+}
+
+void App::on_handshake_failed(const conn::HandshakeFailed& e) {
+  log_.log(LogLevel::Warn, "handshake-failed",
+           fmt::format("connection from {} failed before the handshake completed: {} {}", e.peer,
+                       conn::to_string(e.reason), e.detail),
+           {{"peer", e.peer}, {"reason", conn::to_string(e.reason)}, {"detail", e.detail}});
+}
+
+void App::reload(const ControllerConfig& next) {
+  // All or nothing: every change is checked first; one that cannot be applied live refuses the
+  // whole reload, so the running state never holds half a configuration.
+  std::vector<std::string> refused;
+  if (!(next.listen == config_.listen)) refused.push_back("openflow.listen cannot change while running");
+  if (next.connect != config_.connect) refused.push_back("openflow.connect cannot change while running");
+  if (next.state_file != config_.state_file) refused.push_back("state_file cannot change while running");
+  if (next.log_format != config_.log_format) refused.push_back("log.format cannot change while running");
+  const auto& a = config_.mobility;
+  const auto& b = next.mobility;
+  if (!(a.home_prefix == b.home_prefix) || !(a.home_gateway == b.home_gateway) ||
+      !(a.virtual_gateway_mac == b.virtual_gateway_mac))
+    refused.push_back("home cannot change while running");
+  if (a.hold_time != b.hold_time || a.probe_timeout != b.probe_timeout)
+    refused.push_back("mobility settings cannot change while running");
+  std::vector<std::size_t> grown;  // sites whose pool grows
+  if (a.sites.size() != b.sites.size()) {
+    refused.push_back(fmt::format("sites cannot be added or removed while running ({} configured, {} in the file)",
+                                  a.sites.size(), b.sites.size()));
+  } else {
+    for (std::size_t i = 0; i < a.sites.size(); ++i) {
+      const auto& s = a.sites[i];
+      const auto& t = b.sites[i];
+      const std::string& name = config_.site_names[i];
+      if (name != next.site_names[i])
+        refused.push_back(fmt::format("sites[{}].name: site {} cannot be renamed or replaced while running", i, name));
+      if (s.datapath_id != t.datapath_id) refused.push_back(fmt::format("sites[{}].dpid ({}) cannot change while running", i, name));
+      if (s.uplink_port != t.uplink_port || s.uplink_name != t.uplink_name)
+        refused.push_back(fmt::format("sites[{}].uplink ({}) cannot change while running", i, name));
+      if (!(s.gateway_ip == t.gateway_ip) || s.gateway_mac != t.gateway_mac)
+        refused.push_back(fmt::format("sites[{}].gateway ({}) cannot change while running", i, name));
+      if (s.vm_port_prefixes != t.vm_port_prefixes)
+        refused.push_back(fmt::format("sites[{}].vm_ports ({}) cannot change while running", i, name));
+      if (s.pool_ranges == t.pool_ranges && s.pool_prefixes == t.pool_prefixes) continue;
+      const auto* pool = controller_.engine().pool(s.datapath_id);
+      const vmnmob::mobility::AddressPool next_pool(vmnmob::mobility::AddressPool::site_ranges(t), {});
+      if (pool == nullptr) continue;  // dpid changed: refused above
+      if (auto lost = pool->first_outside(next_pool.ranges()))
+        refused.push_back(fmt::format("sites[{}].mobile_pool ({}): {} would leave the pool; a pool may only grow while running",
+                                      i, name, lost->to_string()));
+      else
+        grown.push_back(i);
+    }
+  }
+  if (!refused.empty()) {
+    for (const auto& r : refused)
+      log_.log(LogLevel::Error, "reload-refused", fmt::format("reload refused: {}; nothing changed", r), {{"reason", r}});
+    return;
+  }
+  config_.make_before_break = next.make_before_break;
+  controller_.set_break_order(next.make_before_break);
+  for (std::size_t i : grown) {
+    const auto& t = b.sites[i];
+    auto added = controller_.engine().grow_pool(t.datapath_id, t.pool_ranges, t.pool_prefixes);
+    if (!added) {  // checked above; only a pool overlapping another one's current state gets here
+      log_.log(LogLevel::Error, "reload-refused", fmt::format("reload refused: sites[{}].mobile_pool: {}", i, added.error()));
+      continue;
+    }
+    config_.mobility.sites[i].pool_ranges = t.pool_ranges;
+    config_.mobility.sites[i].pool_prefixes = t.pool_prefixes;
+    const auto* pool = controller_.engine().pool(t.datapath_id);
+    log_.log(LogLevel::Info, "pool-grown",
+             fmt::format("pool of {} (dp {}) grown by {} addresses to {} ({} in use, {} held)", config_.site_names[i],
+                         dpid_hex(t.datapath_id), *added, pool->capacity(), pool->in_use_count(), pool->held_count()),
+             {{"site", config_.site_names[i]}, {"dpid", dpid_hex(t.datapath_id)}, {"added", *added},
+              {"capacity", pool->capacity()}});
+  }
+  config_.log_level = next.log_level;
+  log_.set_level(next.log_level);
+  if (!grown.empty()) on_state_changed();
+  log_.log(LogLevel::Info, "reloaded", fmt::format("configuration reloaded ({} pools grown)", grown.size()),
+           {{"pools_grown", grown.size()}});
+}
+
+}  // namespace vmnctl

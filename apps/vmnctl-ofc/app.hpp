@@ -1,0 +1,47 @@
+// vmnctl-ofc around the library's controller (vmnmob/controller): the state file, the log
+// lines, listen/connect from the configuration, and SIGHUP's reload.
+//
+// Threading: the io_context runs on one thread (the library controller's requirement).
+#pragma once
+
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "config.hpp"
+#include "log.hpp"
+#include "vmnmob/controller/controller.hpp"
+
+namespace vmnctl {
+
+class App final : public vmnmob::controller::ControllerObserver {
+ public:
+  App(boost::asio::io_context& io, ControllerConfig config, Logger& log);
+
+  /// Restores the state file (if any), listens and/or connects, starts the engine's timer.
+  vmnmob::Expected<void, std::string> start();
+  /// Stops and writes the state file.
+  void stop();
+  /// SIGHUP: applies what can change live (log level, break order, grown pools); refuses the
+  /// rest with a message and leaves the running state untouched.
+  void reload(const ControllerConfig& next);
+
+  const vmnmob::mobility::MobilityEngine& engine() const { return controller_.engine(); }
+
+  void on_switch_up(const vmnmob::connection::SwitchUp& e) override;
+  void on_switch_down(const vmnmob::connection::SwitchDown& e) override;
+  void on_port_status(const vmnmob::connection::PortStatusEvent& e) override;
+  void on_switch_error(const vmnmob::connection::SwitchErrorEvent& e) override;
+  void on_handshake_failed(const vmnmob::connection::HandshakeFailed& e) override;
+  void on_events(std::span<const vmnmob::mobility::Event> events, vmnmob::mobility::Duration reaction) override;
+  void on_state_changed() override;
+  void on_delivery(const vmnmob::delivery::Report& r) override;
+  void on_send_failed(std::uint64_t datapath_id, vmnmob::connection::SendError error) override;
+
+ private:
+  ControllerConfig config_;
+  Logger& log_;
+  vmnmob::controller::Controller controller_;  // last: its callbacks use the members above
+};
+
+}  // namespace vmnctl
