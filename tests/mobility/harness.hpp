@@ -120,15 +120,19 @@ struct World {
   const Batch& deliver_before_break() { return deliver_range(0, batch.break_at); }
   const Batch& deliver_after_break() { return deliver_range(batch.break_at, batch.messages.size()); }
   const Batch& deliver_range(std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) {
-      const Outgoing& o = batch.messages[i];
-      if (!up[o.datapath_id]) FAIL("message for a switch that is down: " << o.datapath_id);
-      switches[o.datapath_id].apply(o.message);
-    }
-    if (from == 0)
-      for (const SentFrame& f : packet_outs(batch))
-        if (f.port == kUplink && f.frame.op == arp_op::kRequest) router_neighbours[f.frame.sender_ip.value] = f.frame.sender_mac;
+    for (std::size_t i = from; i < to; ++i) apply(batch.messages[i].datapath_id, batch.messages[i].message);
     return batch;
+  }
+  /// One message reaching switch dp; the site router learns a MoA from the engine's ARP
+  /// request out of the uplink.
+  void apply(std::uint64_t dp, const ofp::Message& m) {
+    if (!up[dp]) FAIL("message for a switch that is down: " << dp);
+    switches[dp].apply(m);
+    const auto* po = std::get_if<ofp::PacketOut>(&m.body);
+    if (po == nullptr || po->actions.size() != 1) return;
+    if (const auto* out = std::get_if<ofp::Output>(&po->actions[0]); out == nullptr || out->port != kUplink) return;
+    if (auto f = parse_arp_frame(po->data.span()); f && f->op == arp_op::kRequest)
+      router_neighbours[f->sender_ip.value] = f->sender_mac;
   }
 
   const Batch& switch_up(std::uint64_t dp, std::vector<ofp::Port> ports = site_ports()) {

@@ -128,6 +128,24 @@ struct Delivery::Impl {
     return true;
   }
 
+  /// A newer batch re-adds flows that a waiting batch's deletes would remove (a VMN moving
+  /// back, a correspondent re-linked, before the first move's barriers were answered): those
+  /// deletes are obsolete, and sent late they would break the newer state. Deletes are by
+  /// exact cookie, so the newer batch's added cookies per switch name them.
+  void drop_obsolete_deletes(std::span<const mobility::Outgoing> adds) {
+    if (waiting.empty()) return;
+    auto added = [&](const mobility::Outgoing& del) {
+      const auto* fm = std::get_if<ofp::FlowMod>(&del.message.body);
+      if (fm == nullptr) return false;
+      return std::any_of(adds.begin(), adds.end(), [&](const mobility::Outgoing& a) {
+        const auto* add = std::get_if<ofp::FlowMod>(&a.message.body);
+        return add != nullptr && add->command == ofp::FlowModCommand::Add && a.datapath_id == del.datapath_id &&
+               add->cookie == fm->cookie;
+      });
+    };
+    for (Waiting& w : waiting) std::erase_if(w.deletes, added);
+  }
+
   /// Releases and forgets every waiting batch whose barriers are all settled.
   void release_settled(TimePoint now, std::vector<Report>& reports) {
     for (auto it = waiting.begin(); it != waiting.end();) {
@@ -165,6 +183,7 @@ std::uint64_t Delivery::deliver(TimePoint now, mobility::Batch& batch, std::vect
   messages[0].message.xid = first_xid;
   for (std::size_t i = 1; i < messages.size(); ++i) messages[i].message.xid = m.allocate_xid();
   const std::size_t break_at = std::min(batch.break_at, messages.size());
+  m.drop_obsolete_deletes(std::span(messages).first(break_at));
   if (m.options.order == BreakOrder::Switch || break_at == messages.size()) {
     m.send_grouped(messages);
     return id;

@@ -19,6 +19,9 @@
 //   - a switch goes down (or cannot be sent to) while its barrier is outstanding: its barrier
 //     no longer holds the others (SwitchLost), and its own deletes are not sent: the engine
 //     reconciles every flow of a switch when it connects again (MobilityEngine::on_switch_up);
+//   - a newer batch re-adds a flow group (same switch, same cookie) that a waiting batch would
+//     delete (a VMN moving back before the first move's barriers were answered): that delete
+//     is dropped from the waiting batch, since sent late it would remove the newer flows;
 //   - a switch refuses one of the batch's messages (OFPT_ERROR with its xid): Refused, with
 //     the error; the batch goes on (the engine's view is corrected at the next reconcile).
 //
