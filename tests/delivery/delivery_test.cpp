@@ -110,6 +110,15 @@ void check_order_per_switch(const FakeNetwork& net) {
   }
 }
 
+/// Two correspondents, their switches as a FakeNetwork, and a delivery in `order`.
+struct Setup {
+  explicit Setup(BreakOrder order) : d(net, {order, std::chrono::seconds(2)}) {}
+  World w = two_correspondents();
+  FakeNetwork net{w};
+  Delivery d;
+  std::vector<Report> reports;
+};
+
 std::size_t reports_of(const std::vector<Report>& reports, Report::Kind k) {
   return static_cast<std::size_t>(
       std::count_if(reports.begin(), reports.end(), [&](const Report& r) { return r.kind == k; }));
@@ -125,10 +134,8 @@ ofp::ErrorMsg bad_request() {
 }  // namespace
 
 TEST_CASE("switch order: each switch gets adds, barrier and deletes at once, in one send") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net);
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Switch);
+  auto& [w, net, d, reports] = setup;
   Batch& b = migration(w);
   const std::size_t deletes = b.messages.size() - b.break_at;
   d.deliver(w.now, b, reports);
@@ -153,10 +160,8 @@ TEST_CASE("switch order: each switch gets adds, barrier and deletes at once, in 
 }
 
 TEST_CASE("switch order: an ARP answer is one message in one send") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net);
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Switch);
+  auto& [w, net, d, reports] = setup;
   w.batch.clear();
   w.engine.on_arp(w.now, 1, 2, arp_request(vmn_mac(1), hoa(1), hoa(2)), w.batch);
   REQUIRE(w.batch.messages.size() == 1);
@@ -167,10 +172,8 @@ TEST_CASE("switch order: an ARP answer is one message in one send") {
 }
 
 TEST_CASE("network order: no switch loses its old flows before every switch answered its barrier") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net, {BreakOrder::Network, std::chrono::seconds(2)});
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Network);
+  auto& [w, net, d, reports] = setup;
   Batch& b = migration(w);
   const std::size_t deletes = b.messages.size() - b.break_at;
   const std::uint64_t id = d.deliver(w.now, b, reports);
@@ -208,10 +211,8 @@ TEST_CASE("network order: no switch loses its old flows before every switch answ
 }
 
 TEST_CASE("network order: a barrier answered with an error does not hold the deletes") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net, {BreakOrder::Network, std::chrono::seconds(2)});
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Network);
+  auto& [w, net, d, reports] = setup;
   d.deliver(w.now, migration(w), reports);
   auto failing = net.barriers.begin();
   CHECK(d.on_error(w.now, failing->first, failing->second, bad_request(), reports));
@@ -225,10 +226,8 @@ TEST_CASE("network order: a barrier answered with an error does not hold the del
 }
 
 TEST_CASE("network order: silent switches time out and the deletes go anyway") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net, {BreakOrder::Network, std::chrono::seconds(2)});
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Network);
+  auto& [w, net, d, reports] = setup;
   d.deliver(w.now, migration(w), reports);
   REQUIRE(d.next_deadline() == w.now + std::chrono::seconds(2));
   const auto answered = net.barriers.begin();
@@ -255,10 +254,8 @@ TEST_CASE("network order: silent switches time out and the deletes go anyway") {
 }
 
 TEST_CASE("network order: a switch that dies mid-migration stops holding the others; its deletes are dropped") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net, {BreakOrder::Network, std::chrono::seconds(2)});
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Network);
+  auto& [w, net, d, reports] = setup;
   d.deliver(w.now, migration(w), reports);
   REQUIRE(net.barriers.count(2) == 1);  // the correspondent's switch
 
@@ -285,10 +282,8 @@ TEST_CASE("network order: a switch that dies mid-migration stops holding the oth
 }
 
 TEST_CASE("network order: a switch that cannot be sent to is not waited for") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net, {BreakOrder::Network, std::chrono::seconds(2)});
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Network);
+  auto& [w, net, d, reports] = setup;
   net.unreachable.insert(2);
   d.deliver(w.now, migration(w), reports);
   CHECK(reports_of(reports, Report::Kind::SwitchLost) == 1);
@@ -299,10 +294,8 @@ TEST_CASE("network order: a switch that cannot be sent to is not waited for") {
 }
 
 TEST_CASE("a refused message is reported with its batch; the batch goes on") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net, {BreakOrder::Network, std::chrono::seconds(2)});
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Network);
+  auto& [w, net, d, reports] = setup;
   const std::uint64_t id = d.deliver(w.now, migration(w), reports);
   const auto add = std::find_if(net.log.begin(), net.log.end(), [](const auto& s) { return s.kind == Kind::Add; });
   REQUIRE(add != net.log.end());
@@ -317,10 +310,8 @@ TEST_CASE("a refused message is reported with its batch; the batch goes on") {
 }
 
 TEST_CASE("replies and errors that are not the delivery's are left to the host") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net, {BreakOrder::Network, std::chrono::seconds(2)});
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Network);
+  auto& [w, net, d, reports] = setup;
   d.deliver(w.now, migration(w), reports);
   CHECK(!d.on_barrier_reply(w.now, 1, 7, reports));
   CHECK(!d.on_error(w.now, 1, 7, bad_request(), reports));
@@ -334,10 +325,8 @@ TEST_CASE("replies and errors that are not the delivery's are left to the host")
 }
 
 TEST_CASE("network order: two migrations wait independently") {
-  World w = two_correspondents();
-  FakeNetwork net(w);
-  Delivery d(net, {BreakOrder::Network, std::chrono::seconds(2)});
-  std::vector<Report> reports;
+  Setup setup(BreakOrder::Network);
+  auto& [w, net, d, reports] = setup;
   const std::uint64_t first = d.deliver(w.now, migration(w, 3, 2), reports);
   const auto barriers_first = net.barriers;
   net.barriers.clear();
