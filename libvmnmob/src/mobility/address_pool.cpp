@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mobility/detail/json_check.hpp"
+
 namespace vmnmob::mobility {
 
 std::string_view to_string(PoolError e) {
@@ -231,71 +233,85 @@ nlohmann::json AddressPool::to_json(TimePoint now) const {
 }
 
 Expected<AddressPool, std::string> AddressPool::from_json(const nlohmann::json& j, Duration hold_time,
-                                                           TimePoint now) {
-  auto addr = [](const nlohmann::json& v, const std::string& path) -> Expected<Ipv4Address, std::string> {
-    if (!v.is_string()) return unexpected(path + ": not a string");
-    auto a = Ipv4Address::parse(v.get<std::string>());
-    if (!a) return unexpected(path + ": not an IPv4 address");
-    return *a;
+                                                           TimePoint now, std::string_view path) {
+  using detail::JsonCheck;
+  using nlohmann::json;
+  JsonCheck c;
+  const std::string root(path);
+  if (!c.is_object(j, root)) return unexpected(c.message());
+  // Each of these lists must be there, as an array (an empty one when there is nothing).
+  auto list = [&](std::string_view key) -> const json* {
+    const json* found = c.required(j, root, key);
+    return found != nullptr && c.is_array(*found, JsonCheck::member(root, key)) ? found : nullptr;
   };
-  if (!j.is_object()) return unexpected(std::string("pool: not an object"));
-  for (const char* key : {"ranges", "in_use", "held", "free"})
-    if (!j.contains(key) || !j[key].is_array()) return unexpected(std::string("pool.") + key + ": missing array");
+  const json* ranges_json = list("ranges");
+  const json* in_use = list("in_use");
+  const json* held = list("held");
+  const json* free = list("free");
+  if (!c.ok()) return unexpected(c.message());
+
+  auto address = [&c](const json& a, const std::string& at) { return c.parsed(a, at, Ipv4Address::parse, "an IPv4 address"); };
   std::vector<AddressRange> ranges;
-  for (std::size_t i = 0; i < j["ranges"].size(); ++i) {
-    const auto& r = j["ranges"][i];
-    std::string path = "pool.ranges[" + std::to_string(i) + "]";
-    if (!r.is_array() || r.size() != 2) return unexpected(path + ": not a [first, last] pair");
-    auto first = addr(r[0], path + "[0]");
-    auto last = addr(r[1], path + "[1]");
-    if (!first) return unexpected(first.error());
-    if (!last) return unexpected(last.error());
-    ranges.push_back({*first, *last});
+  for (std::size_t i = 0; i < ranges_json->size(); ++i) {
+    const json& r = (*ranges_json)[i];
+    const std::string at = JsonCheck::element(JsonCheck::member(root, "ranges"), i);
+    if (!r.is_array() || r.size() != 2) {
+      c.error(at, "not a [first, last] pair");
+      continue;
+    }
+    auto first = address(r[0], JsonCheck::element(at, 0));
+    auto last = address(r[1], JsonCheck::element(at, 1));
+    if (first && last) ranges.push_back({*first, *last});
   }
+  if (!c.ok()) return unexpected(c.message());
+
   AddressPool pool(std::move(ranges), hold_time);
-  for (std::size_t i = 0; i < j["in_use"].size(); ++i) {
-    auto a = addr(j["in_use"][i], "pool.in_use[" + std::to_string(i) + "]");
-    if (!a) return unexpected(a.error());
-    std::size_t slot = pool.slot(*a);
-    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
-      return unexpected("pool.in_use[" + std::to_string(i) + "]: outside the pool or repeated");
-    pool.state_[slot] = State::InUse;
-    ++pool.in_use_count_;
+  // Every listed address is inside the pool and listed once, in one state.
+  auto place = [&](const json& a, const std::string& at, State state, std::string_view clash) {
+    auto parsed = address(a, at);
+    if (!parsed) return parsed;
+    const std::size_t slot = pool.slot(*parsed);
+    if (slot == kNoSlot || pool.state_[slot] != State::Fresh) {
+      c.error(at, clash);
+      return std::optional<Ipv4Address>{};
+    }
+    pool.state_[slot] = state;
+    return parsed;
+  };
+  for (std::size_t i = 0; i < in_use->size(); ++i) {
+    const std::string at = JsonCheck::element(JsonCheck::member(root, "in_use"), i);
+    if (place((*in_use)[i], at, State::InUse, "outside the pool or repeated")) ++pool.in_use_count_;
   }
-  for (std::size_t i = 0; i < j["held"].size(); ++i) {
-    const auto& h = j["held"][i];
-    std::string path = "pool.held[" + std::to_string(i) + "]";
-    if (!h.is_object() || !h.contains("address") || !h.contains("remaining_ms") ||
-        !h["remaining_ms"].is_number_integer())
-      return unexpected(path + ": needs address and remaining_ms");
-    auto a = addr(h["address"], path + ".address");
-    if (!a) return unexpected(a.error());
-    std::size_t slot = pool.slot(*a);
-    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
-      return unexpected(path + ": outside the pool, in use or repeated");
-    pool.state_[slot] = State::Held;
-    pool.held_.push_back({a->value, now + std::chrono::milliseconds(h["remaining_ms"].get<std::int64_t>())});
+  for (std::size_t i = 0; i < held->size(); ++i) {
+    const json& h = (*held)[i];
+    const std::string at = JsonCheck::element(JsonCheck::member(root, "held"), i);
+    if (!c.is_object(h, at)) continue;
+    auto remaining_ms = c.integer<std::int64_t>(h, at, "remaining_ms");
+    const json* a = c.required(h, at, "address");
+    if (a == nullptr || !remaining_ms) continue;
+    if (auto held_address = place(*a, JsonCheck::member(at, "address"), State::Held, "outside the pool, in use or repeated"))
+      pool.held_.push_back({held_address->value, now + std::chrono::milliseconds(*remaining_ms)});
   }
-  for (std::size_t i = 0; i < j["free"].size(); ++i) {
-    auto a = addr(j["free"][i], "pool.free[" + std::to_string(i) + "]");
-    if (!a) return unexpected(a.error());
-    std::size_t slot = pool.slot(*a);
-    if (slot == kNoSlot || pool.state_[slot] != State::Fresh)
-      return unexpected("pool.free[" + std::to_string(i) + "]: outside the pool, in use, held or repeated");
-    pool.state_[slot] = State::Free;
-    pool.free_.push_back(a->value);
+  for (std::size_t i = 0; i < free->size(); ++i) {
+    const std::string at = JsonCheck::element(JsonCheck::member(root, "free"), i);
+    if (auto free_address = place((*free)[i], at, State::Free, "outside the pool, in use, held or repeated"))
+      pool.free_.push_back(free_address->value);
   }
-  if (j.contains("next_fresh") && !j["next_fresh"].is_null()) {
-    auto a = addr(j["next_fresh"], "pool.next_fresh");
-    if (!a) return unexpected(a.error());
-    auto it = std::find_if(pool.ranges_.begin(), pool.ranges_.end(),
-                           [&](const AddressRange& r) { return r.first <= *a && *a <= r.last; });
-    if (it == pool.ranges_.end()) return unexpected(std::string("pool.next_fresh: outside the pool"));
-    pool.cursor_range_ = static_cast<std::size_t>(it - pool.ranges_.begin());
-    pool.cursor_value_ = a->value;
-  } else {
-    pool.cursor_range_ = pool.ranges_.size();
+  pool.cursor_range_ = pool.ranges_.size();  // no fresh address left, unless next_fresh says
+  if (const json* next = JsonCheck::optional(j, "next_fresh"); next != nullptr && !next->is_null()) {
+    const std::string at = JsonCheck::member(root, "next_fresh");
+    if (auto a = address(*next, at)) {
+      auto it = std::find_if(pool.ranges_.begin(), pool.ranges_.end(),
+                             [&](const AddressRange& r) { return r.first <= *a && *a <= r.last; });
+      if (it == pool.ranges_.end()) {
+        c.error(at, "outside the pool");
+      } else {
+        pool.cursor_range_ = static_cast<std::size_t>(it - pool.ranges_.begin());
+        pool.cursor_value_ = a->value;
+      }
+    }
   }
+  if (!c.ok()) return unexpected(c.message());
   return pool;
 }
 

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mobility/detail/json_check.hpp"
+
 namespace vmnmob::mobility {
 
 bool Vmn::has_correspondent(VmnId other) const {
@@ -123,41 +125,54 @@ nlohmann::json VmnRegistry::to_json(TimePoint now) const {
 }
 
 Expected<VmnRegistry, std::string> VmnRegistry::from_json(const nlohmann::json& j, TimePoint now) {
-  if (!j.is_array()) return unexpected(std::string("vmns: not an array"));
+  using detail::JsonCheck;
+  JsonCheck c;
+  if (!c.is_array(j, "vmns")) return unexpected(c.message());
   VmnRegistry r;
   r.reserve(j.size());
   std::vector<std::vector<std::string>> peers(j.size());
   for (std::size_t i = 0; i < j.size(); ++i) {
-    const auto& e = j[i];
-    std::string path = "vmns[" + std::to_string(i) + "]";
-    try {
-      if (e.at("id").get<VmnId>() != i) return unexpected(path + ".id: ids must be dense and in order");
-      auto mac = MacAddress::parse(e.at("mac").get<std::string>());
-      auto hoa = Ipv4Address::parse(e.at("home_address").get<std::string>());
-      auto moa = Ipv4Address::parse(e.at("mobile_address").get<std::string>());
-      if (!mac || !hoa || !moa) return unexpected(path + ": bad mac, home_address or mobile_address");
-      Location where{e.at("datapath_id").get<std::uint64_t>(), e.at("port").get<std::uint32_t>()};
-      if (r.add(*mac, *hoa, *moa, where, now) == nullptr)
-        return unexpected(path + ": mac, home_address or mobile_address repeated");
-      Vmn& v = r.vmns_.back();
-      v.generation = e.at("generation").get<std::uint32_t>();
-      v.detected_at = now - std::chrono::milliseconds(e.at("detected_age_ms").get<std::int64_t>());
-      v.last_seen = now - std::chrono::milliseconds(e.at("last_seen_age_ms").get<std::int64_t>());
-      v.moved_at = now - std::chrono::milliseconds(e.at("moved_age_ms").get<std::int64_t>());
-      peers[i] = e.at("correspondents").get<std::vector<std::string>>();
-    } catch (const nlohmann::json::exception& ex) {
-      return unexpected(path + ": " + ex.what());
+    const nlohmann::json& e = j[i];
+    const std::string path = JsonCheck::element("vmns", i);
+    if (!c.is_object(e, path)) continue;
+    const auto id = c.integer<VmnId>(e, path, "id");
+    const auto mac = c.parsed(e, path, "mac", MacAddress::parse, "a MAC address");
+    const auto hoa = c.parsed(e, path, "home_address", Ipv4Address::parse, "an IPv4 address");
+    const auto moa = c.parsed(e, path, "mobile_address", Ipv4Address::parse, "an IPv4 address");
+    const auto datapath_id = c.integer<std::uint64_t>(e, path, "datapath_id");
+    const auto port = c.integer<std::uint32_t>(e, path, "port");
+    const auto generation = c.integer<std::uint32_t>(e, path, "generation");
+    const auto detected_age = c.integer<std::int64_t>(e, path, "detected_age_ms");
+    const auto last_seen_age = c.integer<std::int64_t>(e, path, "last_seen_age_ms");
+    const auto moved_age = c.integer<std::int64_t>(e, path, "moved_age_ms");
+    const std::string peers_path = JsonCheck::member(path, "correspondents");
+    if (const nlohmann::json* list = c.required(e, path, "correspondents"); list && c.is_array(*list, peers_path))
+      for (std::size_t k = 0; k < list->size(); ++k)
+        if (auto p = c.string((*list)[k], JsonCheck::element(peers_path, k))) peers[i].push_back(std::move(*p));
+    if (id && *id != i) c.error(JsonCheck::member(path, "id"), "ids must be dense and in order");
+    if (!c.ok()) continue;  // after the first error the rest is only checked
+    if (r.add(*mac, *hoa, *moa, {*datapath_id, *port}, now) == nullptr) {
+      c.error(path, "mac, home_address or mobile_address repeated");
+      continue;
     }
+    Vmn& v = r.vmns_.back();
+    v.generation = *generation;
+    v.detected_at = now - std::chrono::milliseconds(*detected_age);
+    v.last_seen = now - std::chrono::milliseconds(*last_seen_age);
+    v.moved_at = now - std::chrono::milliseconds(*moved_age);
   }
+  if (!c.ok()) return unexpected(c.message());
   for (std::size_t i = 0; i < peers.size(); ++i) {
     for (const std::string& p : peers[i]) {
       auto mac = MacAddress::parse(p);
       const Vmn* peer = mac ? r.find(*mac) : nullptr;
       if (peer == nullptr || peer->id == i)
-        return unexpected("vmns[" + std::to_string(i) + "].correspondents: unknown " + p);
-      r.link(static_cast<VmnId>(i), peer->id);
+        c.error(JsonCheck::member(JsonCheck::element("vmns", i), "correspondents"), "unknown " + p);
+      else
+        r.link(static_cast<VmnId>(i), peer->id);
     }
   }
+  if (!c.ok()) return unexpected(c.message());
   return r;
 }
 

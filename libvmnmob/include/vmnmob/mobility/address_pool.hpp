@@ -79,8 +79,10 @@ class AddressPool {
   /// The whole state; held addresses carry the hold time left at `now`, so a snapshot
   /// restored by another process (another clock) keeps the remaining hold.
   nlohmann::json to_json(TimePoint now) const;
+  /// The error names every problem as "path: reason"; `path` is where j sits in the document
+  /// (a snapshot reads its pools as "switches[i].pool").
   static Expected<AddressPool, std::string> from_json(const nlohmann::json& j, Duration hold_time,
-                                                      TimePoint now);
+                                                      TimePoint now, std::string_view path = "pool");
 
  private:
   enum class State : std::uint8_t { Fresh, InUse, Held, Free };

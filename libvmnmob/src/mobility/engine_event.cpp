@@ -1,0 +1,67 @@
+// Events as a host logs them (MobilityEngine's Event, engine.hpp).
+#include "vmnmob/mobility/engine.hpp"
+
+#include <fmt/format.h>
+
+namespace vmnmob::mobility {
+
+std::string_view to_string(Event::Kind kind) {
+  switch (kind) {
+    case Event::Kind::SwitchUp: return "switch-up";
+    case Event::Kind::SwitchDown: return "switch-down";
+    case Event::Kind::UnknownSwitch: return "unknown-switch";
+    case Event::Kind::GatewayResolved: return "gateway-resolved";
+    case Event::Kind::VmnDetected: return "vmn-detected";
+    case Event::Kind::MoaAssigned: return "moa-assigned";
+    case Event::Kind::MoaReleased: return "moa-released";
+    case Event::Kind::Migrated: return "migrated";
+    case Event::Kind::PoolExhausted: return "pool-exhausted";
+    case Event::Kind::SpoofRefused: return "spoof-refused";
+    case Event::Kind::AddressConflict: return "address-conflict";
+    case Event::Kind::CorrespondentsLinked: return "correspondents-linked";
+    case Event::Kind::ProbeSent: return "probe-sent";
+    case Event::Kind::ProbeExpired: return "probe-expired";
+    case Event::Kind::FlowRestored: return "flow-restored";
+  }
+  return "unknown";
+}
+
+std::string to_string(const Event& e) {
+  auto at = [](const Location& l) { return fmt::format("dp {:#x} port {}", l.datapath_id, l.port); };
+  const std::string_view name = to_string(e.kind);
+  switch (e.kind) {
+    case Event::Kind::SwitchUp:
+    case Event::Kind::UnknownSwitch: return fmt::format("{} dp {:#x}", name, e.to.datapath_id);
+    case Event::Kind::SwitchDown: return fmt::format("{} dp {:#x}", name, e.from.datapath_id);
+    case Event::Kind::GatewayResolved:
+      return fmt::format("{} dp {:#x} gateway {} at {}", name, e.to.datapath_id, e.home_address.to_string(),
+                         e.peer_mac.to_string());
+    case Event::Kind::VmnDetected:
+    case Event::Kind::MoaAssigned:
+      return fmt::format("{} {} hoa {} moa {} at {}", name, e.mac.to_string(), e.home_address.to_string(),
+                         e.mobile_address.to_string(), at(e.to));
+    case Event::Kind::MoaReleased:
+      return fmt::format("{} {} moa {} (held)", name, e.mac.to_string(), e.old_mobile_address.to_string());
+    case Event::Kind::Migrated:
+      return fmt::format("{} {} hoa {} from {} moa {} to {} moa {}", name, e.mac.to_string(), e.home_address.to_string(),
+                         at(e.from), e.old_mobile_address.to_string(), at(e.to), e.mobile_address.to_string());
+    case Event::Kind::PoolExhausted:
+      return fmt::format("{} dp {:#x}: no MoA for {} hoa {}", name, e.to.datapath_id, e.mac.to_string(),
+                         e.home_address.to_string());
+    case Event::Kind::SpoofRefused:
+      return fmt::format("{} {} claimed at {}, stays at {}", name, e.mac.to_string(), at(e.to), at(e.from));
+    case Event::Kind::AddressConflict:
+      return fmt::format("{} {} claims hoa {} moa {} at {} (holder {})", name, e.mac.to_string(),
+                         e.home_address.to_string(), e.mobile_address.to_string(), at(e.to), e.peer_mac.to_string());
+    case Event::Kind::CorrespondentsLinked:
+      return fmt::format("{} {} <-> {} ({})", name, e.mac.to_string(), e.peer_mac.to_string(), e.home_address.to_string());
+    case Event::Kind::ProbeSent:
+    case Event::Kind::ProbeExpired:
+      return fmt::format("{} hoa {} for {}", name, e.home_address.to_string(), e.mac.to_string());
+    case Event::Kind::FlowRestored:
+      return fmt::format("{} dp {:#x} {}", name, e.to.datapath_id, e.mac.to_string());
+  }
+  return std::string(name);
+}
+
+}  // namespace vmnmob::mobility
