@@ -12,7 +12,7 @@ using vmnmob::mobility::Event;
 namespace conn = vmnmob::connection;
 namespace ofp = vmnmob::ofp;
 using vmnmob::delivery::Report;
-using Clock = vmnmob::mobility::Clock;
+using vmnmob::Clock;
 
 namespace {
 
@@ -49,7 +49,7 @@ LogLevel level_of(Event::Kind k) {
   }
 }
 
-std::int64_t micros(vmnmob::mobility::Duration d) {
+std::int64_t micros(vmnmob::Duration d) {
   return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
 }
 
@@ -105,7 +105,7 @@ void App::on_state_changed() {
     log_.log(LogLevel::Error, "state-save-failed", fmt::format("state not saved: {}", saved.error()));
 }
 
-void App::on_events(std::span<const Event> events, vmnmob::mobility::Duration reaction) {
+void App::on_events(std::span<const Event> events, vmnmob::Duration reaction) {
   const auto reaction_us = micros(reaction);
   for (const Event& e : events) {
     const LogLevel level = level_of(e.kind);

@@ -33,7 +33,7 @@ class App final : public vmnmob::controller::ControllerObserver {
   void on_port_status(const vmnmob::connection::PortStatusEvent& e) override;
   void on_switch_error(const vmnmob::connection::SwitchErrorEvent& e) override;
   void on_handshake_failed(const vmnmob::connection::HandshakeFailed& e) override;
-  void on_events(std::span<const vmnmob::mobility::Event> events, vmnmob::mobility::Duration reaction) override;
+  void on_events(std::span<const vmnmob::mobility::Event> events, vmnmob::Duration reaction) override;
   void on_state_changed() override;
   void on_delivery(const vmnmob::delivery::Report& r) override;
   void on_send_failed(std::uint64_t datapath_id, vmnmob::connection::SendError error) override;

@@ -292,9 +292,9 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
   if (const json* mob = c.field(doc, "mobility", "", false);
       mob && c.object(*mob, "mobility", {"moa_hold_s", "probe_timeout_s", "make_before_break"})) {
     if (auto h = c.number(c.field(*mob, "moa_hold_s", "mobility", false), "mobility.moa_hold_s", 0, 86400))
-      out.mobility.hold_time = std::chrono::duration_cast<vmnmob::mobility::Duration>(std::chrono::duration<double>(*h));
+      out.mobility.hold_time = std::chrono::duration_cast<vmnmob::Duration>(std::chrono::duration<double>(*h));
     if (auto t = c.number(c.field(*mob, "probe_timeout_s", "mobility", false), "mobility.probe_timeout_s", 0.01, 3600))
-      out.mobility.probe_timeout = std::chrono::duration_cast<vmnmob::mobility::Duration>(std::chrono::duration<double>(*t));
+      out.mobility.probe_timeout = std::chrono::duration_cast<vmnmob::Duration>(std::chrono::duration<double>(*t));
     if (const json* order = c.field(*mob, "make_before_break", "mobility", false)) {
       if (*order == "switch")
         out.make_before_break = BreakOrder::Switch;

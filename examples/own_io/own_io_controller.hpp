@@ -63,7 +63,7 @@ class Controller final : public delivery::SwitchLink {
     std::vector<pollfd> fds{{listener_, POLLIN, 0}};
     for (const Peer& p : peers_) fds.push_back({p.fd, POLLIN, 0});
     ::poll(fds.data(), fds.size(), timeout_ms);
-    const auto now = mobility::Clock::now();
+    const auto now = vmnmob::Clock::now();
     if ((fds[0].revents & POLLIN) != 0) accept_one();
     std::size_t i = 1;
     for (auto it = peers_.begin(); it != peers_.end(); ++i) {
@@ -131,7 +131,7 @@ class Controller final : public delivery::SwitchLink {
   }
 
   /// Reads what is there and handles every whole message; false when the switch is gone.
-  bool read_from(mobility::TimePoint now, Peer& p) {
+  bool read_from(vmnmob::TimePoint now, Peer& p) {
     auto room = p.framer.prepare(65536);
     const ssize_t n = ::recv(p.fd, room.data(), room.size(), 0);
     if (n <= 0) return false;
@@ -145,7 +145,7 @@ class Controller final : public delivery::SwitchLink {
     }
   }
 
-  void handle(mobility::TimePoint now, Peer& p, const ofp::Message& msg) {
+  void handle(vmnmob::TimePoint now, Peer& p, const ofp::Message& msg) {
     batch_.clear();
     if (std::holds_alternative<ofp::EchoRequest>(msg.body)) {
       say(p, msg.xid, ofp::EchoReply{std::get<ofp::EchoRequest>(msg.body).data});
@@ -174,7 +174,7 @@ class Controller final : public delivery::SwitchLink {
     run(now);
   }
 
-  void drop(mobility::TimePoint now, std::list<Peer>::iterator it) {
+  void drop(vmnmob::TimePoint now, std::list<Peer>::iterator it) {
     const bool was_up = it->up;
     const std::uint64_t dp = it->datapath_id;
     ::close(it->fd);
@@ -186,7 +186,7 @@ class Controller final : public delivery::SwitchLink {
     run(now);
   }
 
-  void run(mobility::TimePoint now) {
+  void run(vmnmob::TimePoint now) {
     delivery_.deliver(now, batch_, reports_);
     all_reports_.insert(all_reports_.end(), reports_.begin(), reports_.end());
     reports_.clear();
@@ -200,7 +200,7 @@ class Controller final : public delivery::SwitchLink {
   std::list<Peer> peers_;
   int listener_ = -1;
   vmnmob::ByteVector out_;
-  mobility::TimePoint next_tick_{};
+  vmnmob::TimePoint next_tick_{};
 };
 
 }  // namespace own_io

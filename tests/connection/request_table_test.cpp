@@ -1,10 +1,11 @@
 // Request/reply matching by xid, multipart assembly, errors and timeouts, fed with times.
 #include <catch2/catch.hpp>
 
-#include "vmnmob/connection/request_table.hpp"
+#include "connection/detail/request_table.hpp"
 
 using namespace vmnmob;
 using namespace vmnmob::connection;
+using namespace vmnmob::connection::detail;
 using namespace std::chrono_literals;
 
 namespace {

@@ -1,10 +1,11 @@
 // The send queue: coalescing, urgent lane first, double buffering, the bound.
 #include <catch2/catch.hpp>
 
-#include "vmnmob/connection/write_queue.hpp"
+#include "connection/detail/write_queue.hpp"
 
 using namespace vmnmob;
 using namespace vmnmob::connection;
+using namespace vmnmob::connection::detail;
 
 TEST_CASE("write queue: coalesces, puts urgent first, double-buffers, bounds the bulk lane", "[write]") {
   ofp::FlowMod flow_mod;

@@ -31,9 +31,9 @@ struct Recorder final : controller::ControllerObserver {
     std::lock_guard lock(mutex);
     up.push_back(e.datapath_id);
   }
-  void on_events(std::span<const mobility::Event> batch, mobility::Duration reaction) override {
+  void on_events(std::span<const mobility::Event> batch, Duration reaction) override {
     std::lock_guard lock(mutex);
-    negative_reaction = negative_reaction || reaction < mobility::Duration::zero();  // no Catch2 off the test thread
+    negative_reaction = negative_reaction || reaction < Duration::zero();  // no Catch2 off the test thread
     for (const auto& e : batch) events.push_back(e.kind);
   }
   void on_state_changed() override {

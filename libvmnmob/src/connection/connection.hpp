@@ -16,12 +16,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include "connection/detail/request_table.hpp"
+#include "connection/detail/write_queue.hpp"
 #include "vmnmob/connection/events.hpp"
-#include "vmnmob/connection/request_table.hpp"
 #include "vmnmob/connection/session.hpp"
 #include "vmnmob/connection/switch.hpp"
 #include "vmnmob/connection/switch_manager.hpp"
-#include "vmnmob/connection/write_queue.hpp"
 #include "vmnmob/ofp/framer.hpp"
 
 namespace vmnmob::connection::detail {

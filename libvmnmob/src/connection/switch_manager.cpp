@@ -37,7 +37,7 @@ void Hub::switch_up(const std::shared_ptr<Connection>& conn) {
     // down/up sequence for the datapath id; then close the old one on its own strand.
     if (old->claim_down_report()) {
       SwitchDown event{id, DisconnectReason::Replaced,
-                       "replaced by a new connection from " + conn->peer(),
+                       "from " + conn->peer(),
                        old->counters_snapshot()};
       notify([&](SwitchObserver& o) { o.on_switch_down(event); });
     }

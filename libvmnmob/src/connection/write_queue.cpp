@@ -1,10 +1,10 @@
-#include "vmnmob/connection/write_queue.hpp"
+#include "connection/detail/write_queue.hpp"
 
 #include <cstring>
 
 #include <boost/endian/conversion.hpp>
 
-namespace vmnmob::connection {
+namespace vmnmob::connection::detail {
 
 WriteQueue::PushResult WriteQueue::push(const ofp::Message& msg, Lane lane, std::size_t* bytes,
                                         std::uint32_t xid) {
@@ -65,4 +65,4 @@ void WriteQueue::end_write() {
   in_flight_ = false;
 }
 
-}  // namespace vmnmob::connection
+}  // namespace vmnmob::connection::detail

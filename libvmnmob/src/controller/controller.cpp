@@ -6,7 +6,7 @@
 namespace vmnmob::controller {
 
 namespace conn = connection;
-using mobility::Clock;
+using vmnmob::Clock;
 using mobility::Event;
 
 bool changes_state(Event::Kind kind) {

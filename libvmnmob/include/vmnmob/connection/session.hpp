@@ -11,13 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "vmnmob/base/time.hpp"
 #include "vmnmob/ofp/message.hpp"
 
 namespace vmnmob::connection {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-using Duration = Clock::duration;
+using vmnmob::Clock;
+using vmnmob::Duration;
+using vmnmob::TimePoint;
 
 /// Why a switch connection ended.
 enum class DisconnectReason : std::uint8_t {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "vmnmob/base/expected.hpp"
-#include "vmnmob/connection/request_table.hpp"
+#include "vmnmob/connection/request.hpp"
 #include "vmnmob/connection/session.hpp"
 #include "vmnmob/ofp/message.hpp"
 

@@ -32,8 +32,10 @@
 // * Destroy the manager only after the io_context threads have stopped, or from a handler
 //   running on the io_context; after destruction no observer is called any more.
 //
-// Write policy: see vmnmob/connection/write_queue.hpp (bounded queue, QueueFull, then
-// SendQueueStalled after `write_stall_timeout` without progress).
+// Write policy: each switch has its own bounded send queue (`send_queue_limit`); a message
+// that does not fit is refused with QueueFull, and a connection whose write makes no progress
+// for `write_stall_timeout` is closed (SendQueueStalled). The queue itself is internal
+// (libvmnmob/src/connection/detail/write_queue.hpp).
 #pragma once
 
 #include <cstdint>

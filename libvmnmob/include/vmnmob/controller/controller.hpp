@@ -24,6 +24,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "vmnmob/base/expected.hpp"
+#include "vmnmob/base/time.hpp"
 #include "vmnmob/connection/events.hpp"
 #include "vmnmob/connection/switch_manager.hpp"
 #include "vmnmob/delivery/delivery.hpp"
@@ -34,9 +35,6 @@ class io_context;
 }
 
 namespace vmnmob::controller {
-
-using mobility::Duration;
-using mobility::TimePoint;
 
 struct ControllerOptions {
   connection::ManagerOptions connection;

@@ -42,13 +42,11 @@
 #include <string_view>
 #include <vector>
 
+#include "vmnmob/base/time.hpp"
 #include "vmnmob/mobility/engine.hpp"
 #include "vmnmob/ofp/message.hpp"
 
 namespace vmnmob::delivery {
-
-using mobility::Duration;
-using mobility::TimePoint;
 
 /// When the flows of the old location are deleted (vmnctl-ofc: mobility.make_before_break).
 enum class BreakOrder : std::uint8_t { Switch, Network };

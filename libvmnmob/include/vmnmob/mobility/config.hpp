@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "vmnmob/base/address.hpp"
+#include "vmnmob/base/time.hpp"
 
 namespace vmnmob::mobility {
 
 /// The engine never reads a clock; every handler takes `now`.
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
-using Duration = Clock::duration;
+using vmnmob::Clock;
+using vmnmob::Duration;
+using vmnmob::TimePoint;
 
 /// An inclusive range of IPv4 addresses, e.g. 192.0.2.10 - 192.0.2.200.
 struct AddressRange {

@@ -20,7 +20,7 @@
 #include "vmnmob/base/bytes.hpp"
 #include "vmnmob/ofp/codec.hpp"
 
-namespace vmnmob::connection {
+namespace vmnmob::connection::detail {
 
 class WriteQueue {
  public:
@@ -63,4 +63,4 @@ class WriteQueue {
   bool in_flight_ = false;
 };
 
-}  // namespace vmnmob::connection
+}  // namespace vmnmob::connection::detail
