@@ -2,12 +2,13 @@
 // (decode target), and each fixture conversation as one stream per direction behind a
 // 5-byte prefix of chunk sizes (framer target).
 // Usage: vmnmob_fuzz_seeds OUT_DIR   (creates OUT_DIR/decode and OUT_DIR/framer)
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include "interop/sample_messages.hpp"
+#include "fakes/sample_messages.hpp"
 #include "lib/fixtures.hpp"
 #include "vmnmob/ofp/codec.hpp"
 
@@ -43,7 +44,10 @@ int main(int argc, char** argv) {
   for (const auto& sample : vmnmob::testing::sample_messages()) {
     auto wire = vmnmob::ofp::encode(sample.message);
     if (!wire) continue;
-    write(out / "decode" / ("sample-" + std::to_string(i++) + "-" + sample.name), *wire);
+    std::string name = sample.name;  // e.g. "FLOW_MOD delete by cookie": a file name without spaces
+    for (char& c : name)
+      if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
+    write(out / "decode" / ("sample-" + std::to_string(i++) + "-" + name), *wire);
     ++n;
   }
   std::printf("wrote %zu decode seeds and framer streams to %s\n", n, out.c_str());

@@ -1,7 +1,8 @@
-// Encodes every sample message (interop/sample_messages.hpp) with the codec and writes them to
-// a pcap as one TCP conversation between 127.0.0.1:40000 (controller) and 127.0.0.1:6653
-// (switch): a three-way handshake, then one message per segment with correct sequence and
-// acknowledgement numbers and checksums. tshark then judges the bytes (tshark-check.sh).
+// Encodes every sample message (fakes/sample_messages.hpp) that tshark can judge (those with
+// a dissector_gap are left out) with the codec and writes them to a pcap as one TCP
+// conversation between 127.0.0.1:40000 (controller) and 127.0.0.1:6653 (switch): a three-way
+// handshake, then one message per segment with correct sequence and acknowledgement numbers
+// and checksums. tshark then judges the bytes (tshark-check.sh).
 //
 // Usage: vmnmob_interop_pcap [--corrupt] OUT.pcap OUT.expected
 // --corrupt breaks the first FLOW_MOD (its ofp_match length claims 8 more bytes than there are),
@@ -15,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "interop/sample_messages.hpp"
+#include "fakes/sample_messages.hpp"
 #include "vmnmob/ofp/codec.hpp"
 
 namespace {
@@ -163,6 +164,10 @@ int main(int argc, char** argv) {
   pcap.segment(controller, sw, kAck, nullptr, 0);
   int failures = 0;
   for (const auto& sample : vmnmob::testing::sample_messages()) {
+    if (!sample.dissector_gap.empty()) {
+      std::fprintf(stderr, "left out %s: %s\n", sample.name.c_str(), sample.dissector_gap.c_str());
+      continue;
+    }
     auto wire = vmnmob::ofp::encode(sample.message);
     if (!wire) {
       std::fprintf(stderr, "encode %s failed: %s\n", sample.name.c_str(), wire.error().to_string().c_str());
@@ -178,7 +183,7 @@ int main(int argc, char** argv) {
     int frame = sample.to_switch ? pcap.segment(controller, sw, kAck | kPsh, p, wire->size())
                                  : pcap.segment(sw, controller, kAck | kPsh, p, wire->size());
     expected << frame << ' ' << static_cast<int>(vmnmob::ofp::message_type(sample.message.body)) << ' ';
-    if (sample.multipart_type == 0xffff)
+    if (sample.multipart_type == vmnmob::testing::kNoMultipart)
       expected << '-';
     else
       expected << sample.multipart_type;

@@ -2,10 +2,12 @@
 // against `ovs-ofctl ofp-print` of Open vSwitch 3.1), and every decode error path.
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "fakes/sample_messages.hpp"
 #include "vmnmob/ofp/codec.hpp"
 
 using namespace vmnmob;
@@ -69,12 +71,6 @@ ActionList rewrite_actions() {
           set_field(OxmField::EthDst, MacAddress{{0x02, 0, 0, 0, 0, 0x01}}), Output{3, 0}};
 }
 
-InstructionList sample_instructions() {
-  return {MeterInstruction{5}, ApplyActions{rewrite_actions()},
-          WriteActions{{GroupAction{9}, Output{port::kController, 128}}},
-          WriteMetadata{0x1122334455667788, 0xffff0000ffff0000}, GotoTable{3}};
-}
-
 Port sample_port(std::uint32_t no) {
   return Port{no,   MacAddress{{0x52, 0x54, 0x00, 0xab, 0xcd, static_cast<std::uint8_t>(no)}},
               "vmn-tap" + std::to_string(no),
@@ -95,74 +91,26 @@ std::vector<MeterBand> sample_bands() {
   return {drop, remark, experimenter};
 }
 
-std::vector<std::pair<std::string, Message>> sample_messages() {
-  std::vector<std::pair<std::string, Message>> all;
-  auto add = [&](std::string name, MessageBody body) { all.emplace_back(std::move(name), msg(std::move(body))); };
-
-  add("HELLO", Hello{{VersionBitmap::of({1, 4, 5, 40}), UnknownHelloElement{7, hex("0a 0b 0c")}}});
-  add("HELLO empty", Hello{});
-  add("ERROR", ErrorMsg{ErrorType::FlowModFailed, static_cast<std::uint16_t>(FlowModFailedCode::BadCommand), 0,
-                        hex("04 0e 00 48 00 00 00 01")});
-  add("ERROR experimenter", ErrorMsg{ErrorType::Experimenter, 0x0102, 0x00002320, hex("de ad be ef")});
-  add("ECHO_REQUEST", EchoRequest{hex("01 02 03")});
-  add("ECHO_REPLY", EchoReply{hex("01 02 03 04 05")});
-  add("EXPERIMENTER", Experimenter{0x00002320, 17, hex("00 01 02 03 04 05")});
-  add("FEATURES_REQUEST", FeaturesRequest{});
-  add("FEATURES_REPLY", FeaturesReply{0x0000deadbeef0001, 256, 254, 1, 0x4f, 0});
-  add("GET_CONFIG_REQUEST", GetConfigRequest{});
-  add("GET_CONFIG_REPLY", GetConfigReply{{config_flags::kFragReasm, 128}});
-  add("SET_CONFIG", SetConfig{{config_flags::kFragDrop, kControllerMaxLenNoBuffer}});
-  {
-    PacketIn in;
-    in.buffer_id = kNoBuffer;
-    in.total_len = 42;
-    in.reason = PacketInReason::Action;
-    in.table_id = 2;
-    in.cookie = 0xabcdef0123456789;
-    in.match.add(OxmField::InPort, 12);
-    in.data = arp_frame();
-    add("PACKET_IN", std::move(in));
-  }
-  add("FLOW_REMOVED", FlowRemoved{0x0123456789abcdef, 100, FlowRemovedReason::HardTimeout, 1, 30, 500, 10, 60,
-                                  1234, 567890, sample_match()});
-  add("PORT_STATUS", PortStatus{PortReason::Modify, sample_port(3)});
-  add("PACKET_OUT", PacketOut{kNoBuffer, 2, {Output{5, 0}, Output{port::kInPort, 0}}, Payload(arp_frame())});
-  add("PACKET_OUT buffered", PacketOut{77, port::kController, {Output{port::kTable, 0}}, Payload{}});
-  add("FLOW_MOD", FlowMod{0x00000a0a00050001, 0, 1, FlowModCommand::Add, 0, 300, 1000, kNoBuffer, port::kAny,
-                          kGroupAny, flow_mod_flags::kSendFlowRem, sample_match(), sample_instructions()});
-  add("FLOW_MOD delete by cookie",
-      FlowMod{0x00000a0a00050000, 0xffffffffffff0000, kTableAll, FlowModCommand::Delete, 0, 0, 0, kNoBuffer,
-              port::kAny, kGroupAny, 0, Match{}, {}});
-  add("GROUP_MOD", GroupMod{GroupModCommand::Add, GroupType::Select, 9, sample_buckets()});
-  add("PORT_MOD", PortMod{3, MacAddress{{0x52, 0x54, 0, 1, 2, 3}}, port_config::kPortDown,
-                          port_config::kPortDown | port_config::kNoFwd, 0x840});
-  add("TABLE_MOD", TableMod{4, 3});
-  add("BARRIER_REQUEST", BarrierRequest{});
-  add("BARRIER_REPLY", BarrierReply{});
-  add("ROLE_REQUEST", RoleRequest{ControllerRole::Master, 0x0102030405060708});
-  add("ROLE_REPLY", RoleReply{ControllerRole::Slave, 42});
-  add("GET_ASYNC_REQUEST", GetAsyncRequest{});
-  add("GET_ASYNC_REPLY", GetAsyncReply{AsyncConfig{{3, 1}, {7, 0}, {15, 2}}});
-  add("SET_ASYNC", SetAsync{AsyncConfig{{1, 0}, {7, 7}, {0, 15}}});
-  add("METER_MOD", MeterMod{MeterModCommand::Modify, meter_flags::kKbps | meter_flags::kBurst, 33, sample_bands()});
-  add("QUEUE_GET_CONFIG_REQUEST (kept unknown)", UnknownMessage{22, hex("00 00 00 03 00 00 00 00")});
-  add("unknown type 200", UnknownMessage{200, hex("01 02 03")});
-  add("MULTIPART_REQUEST", MultipartRequest{multipart_flags::kMore, PortDescRequest{}});
-  add("MULTIPART_REPLY", MultipartReply{0, PortDescReply{{sample_port(1), sample_port(2)}}});
-  return all;
-}
-
 }  // namespace
 
 TEST_CASE("every message type round-trips through encode and decode") {
-  for (const auto& [name, m] : sample_messages()) {
-    SECTION(name) { check_round_trip(m); }
+  for (const auto& sample : testing::sample_messages()) {
+    SECTION(sample.name) { check_round_trip(sample.message); }
+  }
+}
+
+TEST_CASE("sample names are unique") {
+  // The round-trip test runs one SECTION per name; Catch2 runs a repeated name only once.
+  std::set<std::string> names;
+  for (const auto& sample : testing::sample_messages()) {
+    INFO(sample.name);
+    CHECK(names.insert(sample.name).second);
   }
 }
 
 TEST_CASE("the samples cover every message body type") {
   std::vector<bool> seen(std::variant_size_v<MessageBody>, false);
-  for (const auto& [name, m] : sample_messages()) seen[m.body.index()] = true;
+  for (const auto& sample : testing::sample_messages()) seen[sample.message.body.index()] = true;
   for (std::size_t i = 0; i < seen.size(); ++i) {
     INFO("variant index " << i);
     CHECK(seen[i]);
@@ -479,7 +427,7 @@ TEST_CASE("decode checks METER_MOD band lengths and types") {
 
 TEST_CASE("a message cut at any byte never decodes into something else") {
   std::vector<Message> messages;
-  for (const auto& [name, m] : sample_messages()) messages.push_back(m);
+  for (const auto& sample : testing::sample_messages()) messages.push_back(sample.message);
   for (const Message& m : messages) {
     const ByteVector full = encoded(m);
     for (std::size_t cut = 0; cut < full.size(); ++cut) {
@@ -506,9 +454,11 @@ TEST_CASE("a message cut at any byte never decodes into something else") {
 TEST_CASE("messages with fixed parts fail at every truncation") {
   for (const char* name : {"FEATURES_REPLY", "PORT_STATUS", "FLOW_REMOVED", "FLOW_MOD", "PACKET_OUT buffered",
                            "GET_ASYNC_REPLY", "ROLE_REQUEST", "PORT_MOD", "METER_MOD", "GROUP_MOD"}) {
-    for (const auto& [sample_name, m] : sample_messages()) {
-      if (sample_name != name) continue;
-      const ByteVector full = encoded(m);
+    bool found = false;
+    for (const auto& sample : testing::sample_messages()) {
+      if (sample.name != name) continue;
+      found = true;
+      const ByteVector full = encoded(sample.message);
       for (std::size_t cut = 8; cut < full.size(); ++cut) {
         ByteVector part(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(cut));
         set_length(part);
@@ -522,21 +472,23 @@ TEST_CASE("messages with fixed parts fail at every truncation") {
         }
       }
     }
+    INFO(name);
+    CHECK(found);
   }
 }
 
 TEST_CASE("decode survives byte flips in every sample") {
   // A cheap in-process fuzz: flip each byte of each sample; decode must either fail cleanly
   // or give a message that encodes back to the same bytes.
-  for (const auto& [name, m] : sample_messages()) {
-    const ByteVector full = encoded(m);
+  for (const auto& sample : testing::sample_messages()) {
+    const ByteVector full = encoded(sample.message);
     for (std::size_t i = 0; i < full.size(); ++i) {
       for (unsigned flip : {0x01u, 0x80u, 0xffu}) {
         ByteVector w = full;
         w[i] ^= std::byte(flip);
         Result<Message> d = decode(as_bytes(w));
         if (!d) continue;
-        INFO(name << " byte " << i << " ^ " << flip << ": " << to_hex(as_bytes(w)));
+        INFO(sample.name << " byte " << i << " ^ " << flip << ": " << to_hex(as_bytes(w)));
         Result<ByteVector> again = encode(*d);
         if (!again) {
           // Only non-canonical input may fail to re-encode (e.g. a 16-character port name).

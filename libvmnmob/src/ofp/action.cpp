@@ -1,11 +1,15 @@
 // Actions (spec 7.2.5) and instructions (spec 7.2.4). Two tables, one per list kind, give
-// each known type its name, its exact length (or none for variable-length ones) and its
-// decoder; decode_actions/decode_instructions check lengths once, from the table.
+// each known type its name, its exact length (or none for variable-length ones), its decoder
+// and its encoder. The list walks check lengths once, from the table, and encode a value
+// through the row its variant index selects.
 #include "vmnmob/ofp/action.hpp"
 
 #include "ofp/detail/put.hpp"
+#include "ofp/detail/variant_index.hpp"
 
+#include <array>
 #include <cstring>
+#include <span>
 #include <type_traits>
 #include <utility>
 
@@ -111,443 +115,393 @@ W load(ByteSpan bytes) {
   return wire;
 }
 
+// Writes the wire struct at out and returns its end.
+template <class W>
+std::byte* store(std::byte* out, const W& wire) {
+  static_assert(std::is_trivially_copyable_v<W>);
+  std::memcpy(out, &wire, sizeof wire);
+  return out + sizeof wire;
+}
+
 constexpr std::size_t padded(std::size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
-template <class Type>
-TypeLengthWire type_length(Type type, std::size_t len) {
+TypeLengthWire type_length(std::uint16_t type, std::size_t len) {
   TypeLengthWire h{};
-  h.type = static_cast<std::uint16_t>(type);
+  h.type = type;
   h.len = static_cast<std::uint16_t>(len);
   return h;
 }
 
 ByteVector copy_bytes(ByteSpan s) { return ByteVector(s.begin(), s.end()); }
 
-// ---- Action decoders ----
+// ---- Element codecs ----
 //
-// Each gets the whole action, its length already checked, and appends the value to `out`
-// (appending in place spares a Result<Action> temporary per action).
+// A codec carries one kind of element between its value and its wire bytes:
+//   kLength                   the exact wire length, or 0 when it varies
+//   decode(bytes, at, value)  fills value from the whole element, whose length the list walk
+//                             has checked; `at` is its offset, for errors
+//   wire_length(value)        the encoded length, for variable-length kinds only
+//   put(out, value, type)     writes the element, header included, into zeroed memory and
+//                             returns its end
+// Encoding runs in two passes over a list: the wire length of every element, then one resize
+// of the output buffer and plain stores into it. FLOW_MOD encoding is on the hot path, and this
+// keeps it to a single buffer growth per list, with the padding already zero.
 
-using ActionDecoder = Status (*)(ByteSpan action, std::size_t at, ActionList& out);
+// A value's member and the wire field that carries it.
+template <auto Member, auto WireField>
+struct Field {
+  template <class T, class W>
+  static void read(T& value, const W& wire) {
+    value.*Member = (wire.*WireField).value();
+  }
+  template <class T, class W>
+  static void write(W& wire, const T& value) {
+    wire.*WireField = value.*Member;
+  }
+};
 
+// A fixed-size element: one wire struct, whose fields map one to one to the value's members.
+template <class W, class... Fields>
+struct Fixed {
+  static constexpr std::size_t kLength = sizeof(W);
+
+  template <class T>
+  static Status decode(ByteSpan bytes, std::size_t, [[maybe_unused]] T& value) {
+    [[maybe_unused]] const auto wire = load<W>(bytes);
+    (Fields::read(value, wire), ...);
+    return {};
+  }
+  template <class T>
+  static std::byte* put(std::byte* out, [[maybe_unused]] const T& value, std::uint16_t type) {
+    W wire{};
+    wire.header = type_length(type, sizeof wire);
+    (Fields::write(wire, value), ...);
+    return store(out, wire);
+  }
+};
+
+// Variable-size elements end in a body of their own length, then zero padding to 8 bytes.
+template <class W>
+std::size_t padded_length(ByteSpan body) {
+  return padded(sizeof(W) + body.size());
+}
+template <class W>
+std::byte* put_padded(std::byte* out, W wire, std::uint16_t type, ByteSpan body) {
+  const std::size_t len = padded_length<W>(body);
+  wire.header = type_length(type, len);
+  std::memcpy(out, &wire, sizeof wire);
+  if (!body.empty()) std::memcpy(out + sizeof wire, body.data(), body.size());
+  return out + len;  // the padding is already zero
+}
+
+// ofp_action_experimenter_header and ofp_instruction_experimenter: the experimenter id, then
+// a body kept opaque.
+struct ExperimenterCodec {
+  static constexpr std::size_t kLength = 0;
+
+  template <class T>
+  static Status decode(ByteSpan bytes, std::size_t, T& value) {
+    value.experimenter = load<ExperimenterHeaderWire>(bytes).experimenter.value();
+    value.data = copy_bytes(bytes.subspan(sizeof(ExperimenterHeaderWire)));
+    return {};
+  }
+  template <class T>
+  static std::size_t wire_length(const T& value) {
+    return padded_length<ExperimenterHeaderWire>(as_bytes(value.data));
+  }
+  template <class T>
+  static std::byte* put(std::byte* out, const T& value, std::uint16_t type) {
+    ExperimenterHeaderWire wire{};
+    wire.experimenter = value.experimenter;
+    return put_padded(out, wire, type, as_bytes(value.data));
+  }
+};
+
+// ---- Tables and the list walks they drive ----
+
+template <class Element>
+struct Kind {
+  std::uint16_t type;
+  std::string_view name;
+  std::size_t length;  // exact wire length, or 0 when variable (then >= 8 and a multiple of 8)
+  Status (*decode)(ByteSpan element, std::size_t at, std::vector<Element>& out);
+  std::size_t (*variable_length)(const Element& e);  // only where `length` is 0
+  std::byte* (*put)(std::byte* out, const Element& e, std::uint16_t type);
+  std::size_t variant_index;
+
+  std::size_t wire_length(const Element& e) const {
+    return length != 0 ? length : variable_length(e);
+  }
+};
+
+// Decoding appends the value in place, which spares a temporary per element.
+template <class Element, class T, class Codec>
+Status decode_as(ByteSpan element, std::size_t at, std::vector<Element>& out) {
+  return Codec::decode(element, at, *std::get_if<T>(&out.emplace_back(std::in_place_type<T>)));
+}
+template <class Element, class T, class Codec>
+std::size_t wire_length_as(const Element& e) {
+  return Codec::wire_length(*std::get_if<T>(&e));
+}
+template <class Element, class T, class Codec>
+std::byte* put_as(std::byte* out, const Element& e, std::uint16_t type) {
+  return Codec::put(out, *std::get_if<T>(&e), type);
+}
+
+template <class Element, class T, class Codec, class Type>
+constexpr Kind<Element> kind(Type type, std::string_view name) {
+  static_assert(detail::kIndexOf<T, Element> < std::variant_size_v<Element>);
+  std::size_t (*variable_length)(const Element&) = nullptr;
+  if constexpr (Codec::kLength == 0) variable_length = &wire_length_as<Element, T, Codec>;
+  return {static_cast<std::uint16_t>(type), name, Codec::kLength, &decode_as<Element, T, Codec>,
+          variable_length, &put_as<Element, T, Codec>, detail::kIndexOf<T, Element>};
+}
+
+// One list kind: its table, the error its length rules report, and the value that keeps an
+// element of a type the table does not know (as the bytes after the 4-byte header).
+template <class Element, class Unknown>
+class ListCodec {
+ public:
+  template <std::size_t N>
+  constexpr ListCodec(const Kind<Element> (&kinds)[N], std::string_view list,
+                      ErrorType error_type, std::uint16_t bad_len)
+      : kinds_(kinds), list_(list), error_type_(error_type), bad_len_(bad_len) {
+    for (const Kind<Element>& k : kinds) by_variant_[k.variant_index] = &k;
+  }
+
+  // Every alternative but Unknown has a row.
+  constexpr bool complete() const {
+    for (std::size_t i = 0; i < by_variant_.size(); ++i)
+      if ((by_variant_[i] == nullptr) != (i == detail::kIndexOf<Unknown, Element>)) return false;
+    return true;
+  }
+
+  // Walks a list of type-length elements, handing each known one to its row's decoder and
+  // keeping unknown ones as bytes. The length rules are common to actions and instructions:
+  // at least 8, a multiple of 8, inside the list, and the exact size for fixed-length types.
+  Result<std::vector<Element>> decode(ByteReader& r) const {
+    std::vector<Element> out;
+    while (!r.empty()) {
+      const std::size_t at = r.offset();
+      if (r.remaining() < sizeof(TypeLengthWire))
+        return unexpected(CodecError{error_type_, bad_len_, at,
+                                     fmt::format("{} header needs 4 bytes, only {} left", list_,
+                                                 r.remaining())});
+      const auto header = load<TypeLengthWire>(r.rest());
+      const std::uint16_t type = header.type.value();
+      const std::size_t len = header.len.value();
+      const Kind<Element>* kind = find(type);
+      const std::size_t fixed = kind != nullptr ? kind->length : 0;
+      if (len < kAlign || len % kAlign != 0 || len > r.remaining() || (fixed != 0 && len != fixed))
+        return unexpected(length_error(at, kind, type, len, fixed, r.remaining()));
+      const ByteSpan bytes = r.take(len);
+      if (kind == nullptr) {
+        out.emplace_back(Unknown{type, copy_bytes(bytes.subspan(sizeof(TypeLengthWire)))});
+        continue;
+      }
+      if (Status s = kind->decode(bytes, at, out); !s) return unexpected(std::move(s.error()));
+    }
+    return out;
+  }
+
+  std::size_t wire_length(const std::vector<Element>& list) const {
+    std::size_t total = 0;
+    for (const Element& e : list) {
+      const Kind<Element>* kind = by_variant_[e.index()];
+      total += kind != nullptr ? kind->wire_length(e)
+                               : padded_length<UnknownHeaderWire>(as_bytes(unknown(e).body));
+    }
+    return total;
+  }
+
+  // Writes the list into wire_length(list) zeroed bytes at out and returns the end.
+  std::byte* put(std::byte* out, const std::vector<Element>& list) const {
+    for (const Element& e : list) {
+      if (const Kind<Element>* kind = by_variant_[e.index()]; kind != nullptr) {
+        out = kind->put(out, e, kind->type);
+      } else {
+        const Unknown& u = unknown(e);
+        out = put_padded(out, UnknownHeaderWire{}, u.type, as_bytes(u.body));
+      }
+    }
+    return out;
+  }
+
+ private:
+  const Kind<Element>* find(std::uint16_t type) const {
+    for (const Kind<Element>& k : kinds_)
+      if (k.type == type) return &k;
+    return nullptr;
+  }
+
+  static const Unknown& unknown(const Element& e) { return *std::get_if<Unknown>(&e); }
+
+  CodecError length_error(std::size_t at, const Kind<Element>* kind, std::uint16_t type,
+                          std::size_t len, std::size_t fixed, std::size_t remaining) const {
+    const std::string what = kind != nullptr ? fmt::format("{} {}", list_, kind->name)
+                                             : fmt::format("{} type {}", list_, type);
+    std::string problem =
+        len < kAlign        ? fmt::format("{}: length {} is less than 8", what, len)
+        : len % kAlign != 0 ? fmt::format("{}: length {} is not a multiple of 8", what, len)
+        : len > remaining   ? fmt::format("{}: length {} runs past the end of the list ({} "
+                                          "bytes left)",
+                                          what, len, remaining)
+                            : fmt::format("{}: length {} but this type is always {}", what, len,
+                                          fixed);
+    return CodecError{error_type_, bad_len_, at, std::move(problem)};
+  }
+
+  std::span<const Kind<Element>> kinds_;
+  std::array<const Kind<Element>*, std::variant_size_v<Element>> by_variant_{};
+  std::string_view list_;  // "action" or "instruction"
+  ErrorType error_type_;
+  std::uint16_t bad_len_;
+};
+
+// ---- Actions ----
+
+using GenericAction = Fixed<ActionGenericWire>;
+using OutputAction = Fixed<ActionOutputWire, Field<&Output::port, &ActionOutputWire::port>,
+                           Field<&Output::max_len, &ActionOutputWire::max_len>>;
 template <class T>
-Status decode_generic(ByteSpan, std::size_t, ActionList& out) {
-  out.emplace_back(T{});
-  return {};
-}
-
-Status decode_output(ByteSpan a, std::size_t, ActionList& out) {
-  const auto wire = load<ActionOutputWire>(a);
-  out.emplace_back(Output{wire.port.value(), wire.max_len.value()});
-  return {};
-}
-
+using TtlAction = Fixed<ActionTtlWire, Field<&T::ttl, &ActionTtlWire::ttl>>;
 template <class T>
-Status decode_ttl(ByteSpan a, std::size_t, ActionList& out) {
-  out.emplace_back(T{load<ActionTtlWire>(a).ttl.value()});
-  return {};
-}
-
-template <class T>
-Status decode_ethertype(ByteSpan a, std::size_t, ActionList& out) {
-  out.emplace_back(T{load<ActionEthertypeWire>(a).ethertype.value()});
-  return {};
-}
-
-template <class T>
-Status decode_id32(ByteSpan a, std::size_t, ActionList& out) {
-  out.emplace_back(T{load<ActionId32Wire>(a).id.value()});
-  return {};
-}
-
-Status decode_experimenter_action(ByteSpan a, std::size_t, ActionList& out) {
-  const auto wire = load<ExperimenterHeaderWire>(a);
-  out.emplace_back(ExperimenterAction{wire.experimenter.value(),
-                                      copy_bytes(a.subspan(sizeof(ExperimenterHeaderWire)))});
-  return {};
-}
+using EthertypeAction = Fixed<ActionEthertypeWire, Field<&T::ethertype, &ActionEthertypeWire::ethertype>>;
+template <auto Member>
+using Id32Action = Fixed<ActionId32Wire, Field<Member, &ActionId32Wire::id>>;
 
 // ofp_action_set_field (spec 7.2.5): one OXM without mask, then zero padding to 8 bytes.
-Status decode_set_field(ByteSpan a, std::size_t at, ActionList& out) {
-  constexpr std::size_t oxm_at = sizeof(TypeLengthWire);
-  ByteReader body(a.subspan(oxm_at), at + oxm_at);
-  Result<OxmTlv> oxm = decode_oxm(body);
-  if (!oxm) {
-    CodecError e = std::move(oxm).error();
-    return unexpected(make_error(ErrorType::BadAction, BadActionCode::BadSetLen, e.offset,
-                                 "set_field: " + e.detail));
-  }
-  if (oxm->has_mask())
-    return unexpected(make_error(
-        ErrorType::BadAction, BadActionCode::BadSetArgument, at + oxm_at,
-        fmt::format("set_field: OXM 0x{:08x} has a mask; set-field carries a value only "
-                    "(spec 7.2.5)",
-                    oxm->header())));
-  // The padding's content is ignored (as for ofp_match), but its size must be the minimum,
-  // or the action's length and its OXM disagree.
-  if (body.remaining() >= kAlign)
-    return unexpected(make_error(ErrorType::BadAction, BadActionCode::BadSetLen, at,
-                                 fmt::format("set_field: length {} leaves {} bytes after a {}-byte "
-                                             "OXM; padding must be under 8",
-                                             a.size(), body.remaining(),
-                                             oxm->payload().size() + 4)));
-  out.emplace_back(SetField{std::move(*oxm)});
-  return {};
-}
+struct SetFieldAction {
+  static constexpr std::size_t kLength = 0;
 
-struct ActionKind {
-  ActionType type;
-  std::string_view name;
-  std::size_t length;  // exact wire length, or 0 when variable (then >= 8 and a multiple of 8)
-  ActionDecoder decode;
-};
-
-constexpr ActionKind kActionKinds[] = {
-    {ActionType::Output, "output", sizeof(ActionOutputWire), decode_output},
-    {ActionType::CopyTtlOut, "copy_ttl_out", sizeof(ActionGenericWire), decode_generic<CopyTtlOut>},
-    {ActionType::CopyTtlIn, "copy_ttl_in", sizeof(ActionGenericWire), decode_generic<CopyTtlIn>},
-    {ActionType::SetMplsTtl, "set_mpls_ttl", sizeof(ActionTtlWire), decode_ttl<SetMplsTtl>},
-    {ActionType::DecMplsTtl, "dec_mpls_ttl", sizeof(ActionGenericWire), decode_generic<DecMplsTtl>},
-    {ActionType::PushVlan, "push_vlan", sizeof(ActionEthertypeWire), decode_ethertype<PushVlan>},
-    {ActionType::PopVlan, "pop_vlan", sizeof(ActionGenericWire), decode_generic<PopVlan>},
-    {ActionType::PushMpls, "push_mpls", sizeof(ActionEthertypeWire), decode_ethertype<PushMpls>},
-    {ActionType::PopMpls, "pop_mpls", sizeof(ActionEthertypeWire), decode_ethertype<PopMpls>},
-    {ActionType::SetQueue, "set_queue", sizeof(ActionId32Wire), decode_id32<SetQueue>},
-    {ActionType::Group, "group", sizeof(ActionId32Wire), decode_id32<GroupAction>},
-    {ActionType::SetNwTtl, "set_nw_ttl", sizeof(ActionTtlWire), decode_ttl<SetNwTtl>},
-    {ActionType::DecNwTtl, "dec_nw_ttl", sizeof(ActionGenericWire), decode_generic<DecNwTtl>},
-    {ActionType::SetField, "set_field", 0, decode_set_field},
-    {ActionType::PushPbb, "push_pbb", sizeof(ActionEthertypeWire), decode_ethertype<PushPbb>},
-    {ActionType::PopPbb, "pop_pbb", sizeof(ActionGenericWire), decode_generic<PopPbb>},
-    {ActionType::Experimenter, "experimenter", 0, decode_experimenter_action},
-};
-
-const ActionKind* find_action_kind(std::uint16_t type) {
-  for (const ActionKind& k : kActionKinds)
-    if (static_cast<std::uint16_t>(k.type) == type) return &k;
-  return nullptr;
-}
-
-// ---- Instruction decoders ----
-
-using InstructionDecoder = Status (*)(ByteSpan instruction, std::size_t at, InstructionList& out);
-
-Status decode_goto_table(ByteSpan i, std::size_t, InstructionList& out) {
-  out.emplace_back(GotoTable{load<InstructionGotoTableWire>(i).table_id.value()});
-  return {};
-}
-
-Status decode_write_metadata(ByteSpan i, std::size_t, InstructionList& out) {
-  const auto wire = load<InstructionWriteMetadataWire>(i);
-  out.emplace_back(WriteMetadata{wire.metadata.value(), wire.metadata_mask.value()});
-  return {};
-}
-
-template <class T>
-Status decode_actions_instruction(ByteSpan i, std::size_t at, InstructionList& out) {
-  ByteReader body(i.subspan(sizeof(InstructionActionsWire)), at + sizeof(InstructionActionsWire));
-  Result<ActionList> actions = decode_actions(body);
-  if (!actions) return unexpected(std::move(actions).error());
-  out.emplace_back(T{std::move(*actions)});
-  return {};
-}
-
-Status decode_clear_actions(ByteSpan, std::size_t, InstructionList& out) {
-  out.emplace_back(ClearActions{});
-  return {};
-}
-
-Status decode_meter(ByteSpan i, std::size_t, InstructionList& out) {
-  out.emplace_back(MeterInstruction{load<InstructionMeterWire>(i).meter_id.value()});
-  return {};
-}
-
-Status decode_experimenter_instruction(ByteSpan i, std::size_t, InstructionList& out) {
-  const auto wire = load<ExperimenterHeaderWire>(i);
-  out.emplace_back(ExperimenterInstruction{
-      wire.experimenter.value(), copy_bytes(i.subspan(sizeof(ExperimenterHeaderWire)))});
-  return {};
-}
-
-struct InstructionKind {
-  InstructionType type;
-  std::string_view name;
-  std::size_t length;  // exact wire length, or 0 when variable (then >= 8 and a multiple of 8)
-  InstructionDecoder decode;
-};
-
-constexpr InstructionKind kInstructionKinds[] = {
-    {InstructionType::GotoTable, "goto_table", sizeof(InstructionGotoTableWire), decode_goto_table},
-    {InstructionType::WriteMetadata, "write_metadata", sizeof(InstructionWriteMetadataWire),
-     decode_write_metadata},
-    {InstructionType::WriteActions, "write_actions", 0, decode_actions_instruction<WriteActions>},
-    {InstructionType::ApplyActions, "apply_actions", 0, decode_actions_instruction<ApplyActions>},
-    // Clear-Actions carries no actions (spec 7.2.4), so its length is fixed.
-    {InstructionType::ClearActions, "clear_actions", sizeof(InstructionActionsWire),
-     decode_clear_actions},
-    {InstructionType::Meter, "meter", sizeof(InstructionMeterWire), decode_meter},
-    {InstructionType::Experimenter, "experimenter", 0, decode_experimenter_instruction},
-};
-
-const InstructionKind* find_instruction_kind(std::uint16_t type) {
-  for (const InstructionKind& k : kInstructionKinds)
-    if (static_cast<std::uint16_t>(k.type) == type) return &k;
-  return nullptr;
-}
-
-// ---- The shared list walk ----
-
-struct ListRules {
-  std::string_view list;  // "action" or "instruction"
-  ErrorType error_type;
-  std::uint16_t bad_len;
-};
-
-// Walks a list of type-length elements, handing each known one to its table decoder and
-// keeping unknown ones as bytes. The length rules are common to actions and instructions:
-// at least 8, a multiple of 8, inside the list, and the exact size for fixed-length types.
-template <class Value, class Unknown, class Kind>
-Result<std::vector<Value>> decode_list(ByteReader& r, const Kind* (*find)(std::uint16_t),
-                                       const ListRules& rules) {
-  std::vector<Value> out;
-  while (!r.empty()) {
-    const std::size_t at = r.offset();
-    if (r.remaining() < sizeof(TypeLengthWire))
-      return unexpected(CodecError{rules.error_type, rules.bad_len, at,
-                                   fmt::format("{} header needs 4 bytes, only {} left", rules.list,
-                                               r.remaining())});
-    const auto header = load<TypeLengthWire>(r.rest());
-    const std::uint16_t type = header.type.value();
-    const std::size_t len = header.len.value();
-    const Kind* kind = find(type);
-    const std::size_t fixed = kind != nullptr ? kind->length : 0;
-    if (len < kAlign || len % kAlign != 0 || len > r.remaining() || (fixed != 0 && len != fixed)) {
-      const std::string what = kind != nullptr ? fmt::format("{} {}", rules.list, kind->name)
-                                               : fmt::format("{} type {}", rules.list, type);
-      std::string problem =
-          len < kAlign          ? fmt::format("{}: length {} is less than 8", what, len)
-          : len % kAlign != 0   ? fmt::format("{}: length {} is not a multiple of 8", what, len)
-          : len > r.remaining() ? fmt::format("{}: length {} runs past the end of the list ({} "
-                                              "bytes left)",
-                                              what, len, r.remaining())
-                                : fmt::format("{}: length {} but this type is always {}", what, len,
-                                              fixed);
-      return unexpected(CodecError{rules.error_type, rules.bad_len, at, std::move(problem)});
+  static Status decode(ByteSpan a, std::size_t at, SetField& value) {
+    constexpr std::size_t oxm_at = sizeof(TypeLengthWire);
+    ByteReader body(a.subspan(oxm_at), at + oxm_at);
+    Result<OxmTlv> oxm = decode_oxm(body);
+    if (!oxm) {
+      CodecError e = std::move(oxm).error();
+      return unexpected(make_error(ErrorType::BadAction, BadActionCode::BadSetLen, e.offset,
+                                   "set_field: " + e.detail));
     }
-    const ByteSpan bytes = r.take(len);
-    if (kind == nullptr) {
-      out.emplace_back(Unknown{type, copy_bytes(bytes.subspan(sizeof(TypeLengthWire)))});
-      continue;
-    }
-    if (Status s = kind->decode(bytes, at, out); !s) return unexpected(std::move(s.error()));
+    if (oxm->has_mask())
+      return unexpected(make_error(
+          ErrorType::BadAction, BadActionCode::BadSetArgument, at + oxm_at,
+          fmt::format("set_field: OXM 0x{:08x} has a mask; set-field carries a value only "
+                      "(spec 7.2.5)",
+                      oxm->header())));
+    // The padding's content is ignored (as for ofp_match), but its size must be the minimum,
+    // or the action's length and its OXM disagree.
+    if (body.remaining() >= kAlign)
+      return unexpected(make_error(ErrorType::BadAction, BadActionCode::BadSetLen, at,
+                                   fmt::format("set_field: length {} leaves {} bytes after a "
+                                               "{}-byte OXM; padding must be under 8",
+                                               a.size(), body.remaining(),
+                                               oxm->payload().size() + 4)));
+    value.field = std::move(*oxm);
+    return {};
   }
-  return out;
-}
-
-// ---- Encoders ----
-//
-// Encoding runs in two passes over a list: the wire length of every element, then one
-// resize of the output buffer and plain stores into it. FLOW_MOD encoding is on the hot path,
-// and this keeps it to a single buffer growth per list, with the padding already zero.
-
-// Fixed-size elements: the wire struct of each. Its size is the element's length.
-ActionGenericWire generic(ActionType type) {
-  ActionGenericWire wire{};
-  wire.header = type_length(type, sizeof wire);
-  return wire;
-}
-ActionTtlWire ttl(ActionType type, std::uint8_t value) {
-  ActionTtlWire wire{};
-  wire.header = type_length(type, sizeof wire);
-  wire.ttl = value;
-  return wire;
-}
-ActionEthertypeWire ethertype(ActionType type, std::uint16_t value) {
-  ActionEthertypeWire wire{};
-  wire.header = type_length(type, sizeof wire);
-  wire.ethertype = value;
-  return wire;
-}
-ActionId32Wire id32(ActionType type, std::uint32_t id) {
-  ActionId32Wire wire{};
-  wire.header = type_length(type, sizeof wire);
-  wire.id = id;
-  return wire;
-}
-
-ActionOutputWire to_wire(const Output& a) {
-  ActionOutputWire wire{};
-  wire.header = type_length(ActionType::Output, sizeof wire);
-  wire.port = a.port;
-  wire.max_len = a.max_len;
-  return wire;
-}
-ActionGenericWire to_wire(const CopyTtlOut&) { return generic(ActionType::CopyTtlOut); }
-ActionGenericWire to_wire(const CopyTtlIn&) { return generic(ActionType::CopyTtlIn); }
-ActionTtlWire to_wire(const SetMplsTtl& a) { return ttl(ActionType::SetMplsTtl, a.ttl); }
-ActionGenericWire to_wire(const DecMplsTtl&) { return generic(ActionType::DecMplsTtl); }
-ActionEthertypeWire to_wire(const PushVlan& a) { return ethertype(ActionType::PushVlan, a.ethertype); }
-ActionGenericWire to_wire(const PopVlan&) { return generic(ActionType::PopVlan); }
-ActionEthertypeWire to_wire(const PushMpls& a) { return ethertype(ActionType::PushMpls, a.ethertype); }
-ActionEthertypeWire to_wire(const PopMpls& a) { return ethertype(ActionType::PopMpls, a.ethertype); }
-ActionId32Wire to_wire(const SetQueue& a) { return id32(ActionType::SetQueue, a.queue_id); }
-ActionId32Wire to_wire(const GroupAction& a) { return id32(ActionType::Group, a.group_id); }
-ActionTtlWire to_wire(const SetNwTtl& a) { return ttl(ActionType::SetNwTtl, a.ttl); }
-ActionGenericWire to_wire(const DecNwTtl&) { return generic(ActionType::DecNwTtl); }
-ActionEthertypeWire to_wire(const PushPbb& a) { return ethertype(ActionType::PushPbb, a.ethertype); }
-ActionGenericWire to_wire(const PopPbb&) { return generic(ActionType::PopPbb); }
-
-InstructionGotoTableWire to_wire(const GotoTable& i) {
-  InstructionGotoTableWire wire{};
-  wire.header = type_length(InstructionType::GotoTable, sizeof wire);
-  wire.table_id = i.table_id;
-  return wire;
-}
-InstructionWriteMetadataWire to_wire(const WriteMetadata& i) {
-  InstructionWriteMetadataWire wire{};
-  wire.header = type_length(InstructionType::WriteMetadata, sizeof wire);
-  wire.metadata = i.metadata;
-  wire.metadata_mask = i.mask;
-  return wire;
-}
-InstructionActionsWire to_wire(const ClearActions&) {
-  InstructionActionsWire wire{};
-  wire.header = type_length(InstructionType::ClearActions, sizeof wire);
-  return wire;
-}
-InstructionMeterWire to_wire(const MeterInstruction& i) {
-  InstructionMeterWire wire{};
-  wire.header = type_length(InstructionType::Meter, sizeof wire);
-  wire.meter_id = i.meter_id;
-  return wire;
-}
-
-// Variable-size elements: the fixed part, then a body, then zero padding to 8 bytes.
-SetFieldHeaderWire to_wire(const SetField& a) {
-  SetFieldHeaderWire wire{};
-  wire.header = type_length(ActionType::SetField, 0);
-  wire.oxm_header = a.field.header();
-  return wire;
-}
-ByteSpan body(const SetField& a) { return a.field.payload(); }
-ExperimenterHeaderWire to_wire(const ExperimenterAction& a) {
-  ExperimenterHeaderWire wire{};
-  wire.header = type_length(ActionType::Experimenter, 0);
-  wire.experimenter = a.experimenter;
-  return wire;
-}
-ByteSpan body(const ExperimenterAction& a) { return as_bytes(a.data); }
-UnknownHeaderWire to_wire(const UnknownAction& a) { return {type_length(a.type, 0)}; }
-ByteSpan body(const UnknownAction& a) { return as_bytes(a.body); }
-ExperimenterHeaderWire to_wire(const ExperimenterInstruction& i) {
-  ExperimenterHeaderWire wire{};
-  wire.header = type_length(InstructionType::Experimenter, 0);
-  wire.experimenter = i.experimenter;
-  return wire;
-}
-ByteSpan body(const ExperimenterInstruction& i) { return as_bytes(i.data); }
-UnknownHeaderWire to_wire(const UnknownInstruction& i) { return {type_length(i.type, 0)}; }
-ByteSpan body(const UnknownInstruction& i) { return as_bytes(i.body); }
-
-template <class T>
-concept PaddedWire = requires(const T& t) {
-  to_wire(t).header;
-  body(t);
-};
-template <class T>
-concept FixedWire = !PaddedWire<T> && requires(const T& t) { to_wire(t).header; };
-template <class T>
-concept ActionsWire = std::is_same_v<T, WriteActions> || std::is_same_v<T, ApplyActions>;
-
-std::size_t wire_length(const Action& a);
-std::size_t wire_length(const ActionList& actions) {
-  std::size_t total = 0;
-  for (const Action& a : actions) total += wire_length(a);
-  return total;
-}
-
-struct WireLength {
-  template <FixedWire T>
-  std::size_t operator()(const T& e) const {
-    return sizeof(to_wire(e));
+  static std::size_t wire_length(const SetField& a) {
+    return padded_length<SetFieldHeaderWire>(a.field.payload());
   }
-  template <PaddedWire T>
-  std::size_t operator()(const T& e) const {
-    return padded(sizeof(to_wire(e)) + body(e).size());
-  }
-  template <ActionsWire T>
-  std::size_t operator()(const T& e) const {
-    return sizeof(InstructionActionsWire) + wire_length(e.actions);
+  static std::byte* put(std::byte* out, const SetField& a, std::uint16_t type) {
+    SetFieldHeaderWire wire{};
+    wire.oxm_header = a.field.header();
+    return put_padded(out, wire, type, a.field.payload());
   }
 };
 
-std::size_t wire_length(const Action& a) { return std::visit(WireLength{}, a); }
+template <class T, class Codec>
+constexpr Kind<Action> action(ActionType type, std::string_view name) {
+  return kind<Action, T, Codec>(type, name);
+}
 
-// Stores elements into memory that is already sized and zeroed.
-struct WireStore {
-  std::byte* out;
+constexpr Kind<Action> kActionKinds[] = {
+    action<Output, OutputAction>(ActionType::Output, "output"),
+    action<CopyTtlOut, GenericAction>(ActionType::CopyTtlOut, "copy_ttl_out"),
+    action<CopyTtlIn, GenericAction>(ActionType::CopyTtlIn, "copy_ttl_in"),
+    action<SetMplsTtl, TtlAction<SetMplsTtl>>(ActionType::SetMplsTtl, "set_mpls_ttl"),
+    action<DecMplsTtl, GenericAction>(ActionType::DecMplsTtl, "dec_mpls_ttl"),
+    action<PushVlan, EthertypeAction<PushVlan>>(ActionType::PushVlan, "push_vlan"),
+    action<PopVlan, GenericAction>(ActionType::PopVlan, "pop_vlan"),
+    action<PushMpls, EthertypeAction<PushMpls>>(ActionType::PushMpls, "push_mpls"),
+    action<PopMpls, EthertypeAction<PopMpls>>(ActionType::PopMpls, "pop_mpls"),
+    action<SetQueue, Id32Action<&SetQueue::queue_id>>(ActionType::SetQueue, "set_queue"),
+    action<GroupAction, Id32Action<&GroupAction::group_id>>(ActionType::Group, "group"),
+    action<SetNwTtl, TtlAction<SetNwTtl>>(ActionType::SetNwTtl, "set_nw_ttl"),
+    action<DecNwTtl, GenericAction>(ActionType::DecNwTtl, "dec_nw_ttl"),
+    action<SetField, SetFieldAction>(ActionType::SetField, "set_field"),
+    action<PushPbb, EthertypeAction<PushPbb>>(ActionType::PushPbb, "push_pbb"),
+    action<PopPbb, GenericAction>(ActionType::PopPbb, "pop_pbb"),
+    action<ExperimenterAction, ExperimenterCodec>(ActionType::Experimenter, "experimenter"),
+};
 
-  template <class W>
-  void put(const W& wire) {
-    static_assert(std::is_trivially_copyable_v<W>);
-    std::memcpy(out, &wire, sizeof wire);
-    out += sizeof wire;
-  }
+constexpr ListCodec<Action, UnknownAction> kActions{
+    kActionKinds, "action", ErrorType::BadAction, static_cast<std::uint16_t>(BadActionCode::BadLen)};
+static_assert(kActions.complete());
 
-  template <FixedWire T>
-  void operator()(const T& e) {
-    put(to_wire(e));
+// ---- Instructions ----
+
+using GotoTableInstruction =
+    Fixed<InstructionGotoTableWire, Field<&GotoTable::table_id, &InstructionGotoTableWire::table_id>>;
+using WriteMetadataInstruction =
+    Fixed<InstructionWriteMetadataWire,
+          Field<&WriteMetadata::metadata, &InstructionWriteMetadataWire::metadata>,
+          Field<&WriteMetadata::mask, &InstructionWriteMetadataWire::metadata_mask>>;
+// Clear-Actions carries no actions (spec 7.2.4), so its length is fixed.
+using ClearActionsInstruction = Fixed<InstructionActionsWire>;
+using MeterInstructionCodec =
+    Fixed<InstructionMeterWire, Field<&MeterInstruction::meter_id, &InstructionMeterWire::meter_id>>;
+
+// ofp_instruction_actions (Write-Actions, Apply-Actions): the header, then an action list.
+struct ActionsInstruction {
+  static constexpr std::size_t kLength = 0;
+
+  template <class T>
+  static Status decode(ByteSpan i, std::size_t at, T& value) {
+    ByteReader body(i.subspan(sizeof(InstructionActionsWire)), at + sizeof(InstructionActionsWire));
+    Result<ActionList> actions = kActions.decode(body);
+    if (!actions) return unexpected(std::move(actions).error());
+    value.actions = std::move(*actions);
+    return {};
   }
-  template <PaddedWire T>
-  void operator()(const T& e) {
-    auto wire = to_wire(e);
-    const ByteSpan bytes = body(e);
-    const std::size_t len = padded(sizeof wire + bytes.size());
-    wire.header.len = static_cast<std::uint16_t>(len);
-    std::memcpy(out, &wire, sizeof wire);
-    if (!bytes.empty()) std::memcpy(out + sizeof wire, bytes.data(), bytes.size());
-    out += len;  // the padding is already zero
+  template <class T>
+  static std::size_t wire_length(const T& value) {
+    return sizeof(InstructionActionsWire) + kActions.wire_length(value.actions);
   }
-  template <ActionsWire T>
-  void operator()(const T& e) {
-    std::byte* const start = out;
-    out += sizeof(InstructionActionsWire);
-    for (const Action& a : e.actions) std::visit(*this, a);
+  template <class T>
+  static std::byte* put(std::byte* out, const T& value, std::uint16_t type) {
     // Each action is a multiple of 8 long, so the instruction needs no padding of its own.
+    std::byte* const end = kActions.put(out + sizeof(InstructionActionsWire), value.actions);
     InstructionActionsWire wire{};
-    wire.header = type_length(std::is_same_v<T, WriteActions> ? InstructionType::WriteActions
-                                                               : InstructionType::ApplyActions,
-                              static_cast<std::size_t>(out - start));
-    std::memcpy(start, &wire, sizeof wire);
+    wire.header = type_length(type, static_cast<std::size_t>(end - out));
+    store(out, wire);
+    return end;
   }
 };
 
-// Appends n zero bytes and returns where they start.
-std::byte* grow(ByteWriter& w, std::size_t n) {
-  ByteVector& buffer = w.buffer();
-  const std::size_t at = buffer.size();
-  buffer.resize(at + n);
-  return buffer.data() + at;
+template <class T, class Codec>
+constexpr Kind<Instruction> instruction(InstructionType type, std::string_view name) {
+  return kind<Instruction, T, Codec>(type, name);
 }
 
-template <class List>
-std::size_t list_wire_length(const List& list) {
-  std::size_t total = 0;
-  for (const auto& e : list) total += std::visit(WireLength{}, e);
-  return total;
-}
+constexpr Kind<Instruction> kInstructionKinds[] = {
+    instruction<GotoTable, GotoTableInstruction>(InstructionType::GotoTable, "goto_table"),
+    instruction<WriteMetadata, WriteMetadataInstruction>(InstructionType::WriteMetadata,
+                                                         "write_metadata"),
+    instruction<WriteActions, ActionsInstruction>(InstructionType::WriteActions, "write_actions"),
+    instruction<ApplyActions, ActionsInstruction>(InstructionType::ApplyActions, "apply_actions"),
+    instruction<ClearActions, ClearActionsInstruction>(InstructionType::ClearActions,
+                                                       "clear_actions"),
+    instruction<MeterInstruction, MeterInstructionCodec>(InstructionType::Meter, "meter"),
+    instruction<ExperimenterInstruction, ExperimenterCodec>(InstructionType::Experimenter,
+                                                            "experimenter"),
+};
 
-template <class List>
-std::byte* put_list(std::byte* out, const List& list) {
-  WireStore store{out};
-  for (const auto& e : list) std::visit(store, e);
-  return store.out;
-}
-
-template <class List>
-void encode_list(const List& list, ByteWriter& w) {
-  put_list(grow(w, list_wire_length(list)), list);
-}
+// Errors inside write/apply-actions keep their BAD_ACTION codes.
+constexpr ListCodec<Instruction, UnknownInstruction> kInstructions{
+    kInstructionKinds, "instruction", ErrorType::BadInstruction,
+    static_cast<std::uint16_t>(BadInstructionCode::BadLen)};
+static_assert(kInstructions.complete());
 
 }  // namespace
 
@@ -573,31 +527,24 @@ SetField set_field(OxmField f, Ipv4Address value) {
 
 // ---- Lists ----
 
-void encode_actions(const ActionList& actions, ByteWriter& w) { encode_list(actions, w); }
-
-Result<ActionList> decode_actions(ByteReader& r) {
-  return decode_list<Action, UnknownAction>(
-      r, find_action_kind,
-      {"action", ErrorType::BadAction, static_cast<std::uint16_t>(BadActionCode::BadLen)});
+void encode_actions(const ActionList& actions, ByteWriter& w) {
+  kActions.put(detail::grow(w, kActions.wire_length(actions)), actions);
 }
 
+Result<ActionList> decode_actions(ByteReader& r) { return kActions.decode(r); }
+
 void encode_instructions(const InstructionList& instructions, ByteWriter& w) {
-  encode_list(instructions, w);
+  kInstructions.put(detail::grow(w, kInstructions.wire_length(instructions)), instructions);
 }
 
 std::size_t detail::instructions_wire_length(const InstructionList& instructions) {
-  return list_wire_length(instructions);
+  return kInstructions.wire_length(instructions);
 }
 
 std::byte* detail::put_instructions(std::byte* out, const InstructionList& instructions) {
-  return put_list(out, instructions);
+  return kInstructions.put(out, instructions);
 }
 
-Result<InstructionList> decode_instructions(ByteReader& r) {
-  return decode_list<Instruction, UnknownInstruction>(
-      r, find_instruction_kind,
-      {"instruction", ErrorType::BadInstruction,
-       static_cast<std::uint16_t>(BadInstructionCode::BadLen)});
-}
+Result<InstructionList> decode_instructions(ByteReader& r) { return kInstructions.decode(r); }
 
 }  // namespace vmnmob::ofp

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "ofp/detail/put.hpp"
+#include "ofp/detail/variant_index.hpp"
 #include "ofp/detail/wire.hpp"
 
 namespace vmnmob::ofp {
@@ -589,14 +590,6 @@ Status encode_body(const PacketOut& msg, ByteWriter& w) {
   return {};
 }
 
-// Appends n zero bytes and returns where they start.
-std::byte* grow(ByteWriter& w, std::size_t n) {
-  ByteVector& buffer = w.buffer();
-  const std::size_t at = buffer.size();
-  buffer.resize(at + n);
-  return buffer.data() + at;
-}
-
 Status decode_body(ByteReader& r, FlowMod& out) {
   const auto f = wire::read<wire::FlowMod>(r);
   out.cookie = f.cookie;
@@ -629,7 +622,8 @@ Status encode_body(const FlowMod& msg, ByteWriter& w) {
   // One growth of the buffer for the whole body (FLOW_MOD encoding is the controller's hot
   // path); the zeroed bytes provide the match padding.
   const std::size_t match_length = detail::match_wire_length(msg.match);
-  std::byte* out = grow(w, sizeof f + match_length + detail::instructions_wire_length(msg.instructions));
+  std::byte* out =
+      detail::grow(w, sizeof f + match_length + detail::instructions_wire_length(msg.instructions));
   std::memcpy(out, &f, sizeof f);
   out = detail::put_match(out + sizeof f, msg.match);
   detail::put_instructions(out, msg.instructions);
@@ -1018,19 +1012,7 @@ Status encode_body(const MeterConfigReply& msg, ByteWriter& w) {
 // ---------------------------------------------------------------------------------------------
 // Dispatch tables
 
-template <class T, class Variant>
-struct VariantIndex;
-template <class T, class... Ts>
-struct VariantIndex<T, std::variant<Ts...>> {
-  static constexpr std::size_t value = [] {
-    constexpr bool same[] = {std::is_same_v<T, Ts>...};
-    for (std::size_t i = 0; i < sizeof...(Ts); ++i)
-      if (same[i]) return i;
-    return sizeof...(Ts);
-  }();
-};
-template <class T, class Variant>
-inline constexpr std::size_t kIndexOf = VariantIndex<T, Variant>::value;
+using detail::kIndexOf;
 
 // Defined after the multipart table below, which they use.
 Status decode_body(ByteReader& r, MultipartRequest& out);

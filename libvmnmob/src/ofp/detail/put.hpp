@@ -10,6 +10,15 @@
 
 namespace vmnmob::ofp::detail {
 
+/// Appends n zero bytes to the writer's buffer and returns where they start: a part is sized
+/// once and then written with plain stores.
+inline std::byte* grow(ByteWriter& w, std::size_t n) {
+  ByteVector& buffer = w.buffer();
+  const std::size_t at = buffer.size();
+  buffer.resize(at + n);
+  return buffer.data() + at;
+}
+
 /// Bytes the encoded ofp_match takes, padding to 8 included (spec 7.2.2).
 std::size_t match_wire_length(const Match& match);
 /// Writes the ofp_match to out (match_wire_length(match) zeroed bytes) and returns its end.
