@@ -1,13 +1,14 @@
 // Writes the fuzz seed corpus: every message of the OVS fixtures and every sample message
-// (decode target), and each fixture conversation as one stream per direction behind a
-// 5-byte prefix of chunk sizes (framer target).
-// Usage: vmnmob_fuzz_seeds OUT_DIR   (creates OUT_DIR/decode and OUT_DIR/framer)
+// (decode target), each fixture conversation as one stream per direction behind a 5-byte
+// prefix of chunk sizes (framer target), and whole controller conversations (controller target).
+// Usage: vmnmob_fuzz_seeds OUT_DIR   (creates OUT_DIR/decode, OUT_DIR/framer, OUT_DIR/controller)
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "controller_seeds.hpp"
 #include "fakes/sample_messages.hpp"
 #include "lib/fixtures.hpp"
 #include "vmnmob/ofp/codec.hpp"
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   const std::filesystem::path out(argv[1]);
   std::filesystem::create_directories(out / "decode");
   std::filesystem::create_directories(out / "framer");
+  std::filesystem::create_directories(out / "controller");
   std::size_t n = 0;
   for (const auto& f : vmnmob::testing::load_fixtures(vmnmob::testing::ovs_fixture_dir(VMNMOB_FIXTURES_DIR))) {
     vmnmob::ByteVector streams[2];
@@ -48,6 +50,20 @@ int main(int argc, char** argv) {
     for (char& c : name)
       if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
     write(out / "decode" / ("sample-" + std::to_string(i++) + "-" + name), *wire);
+    ++n;
+  }
+  for (const auto& [name, bytes] : vmnmob::fuzz::controller_seeds()) {
+    // A seed that no longer drives the engine (a handshake the session refuses, say) would
+    // quietly shrink what the fuzzer explores: each must bring all switches up and a VMN in.
+    vmnmob::fuzz::Pipeline pipeline;
+    const bool ok = pipeline.run(std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()));  // NOLINT
+    if (!ok || !pipeline.up(0) || !pipeline.up(1) || !pipeline.up(2) || pipeline.engine().registry().size() == 0) {
+      std::fprintf(stderr, "controller seed %s: %s (switches up %d%d%d, %zu VMNs)\n", name.c_str(),
+                   ok ? "does not reach the engine" : pipeline.why().c_str(), pipeline.up(0), pipeline.up(1),
+                   pipeline.up(2), pipeline.engine().registry().size());
+      return 1;
+    }
+    write(out / "controller" / name, bytes);
     ++n;
   }
   std::printf("wrote %zu decode seeds and framer streams to %s\n", n, out.c_str());
