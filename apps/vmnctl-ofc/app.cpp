@@ -101,8 +101,21 @@ void App::stop() {
 
 void App::on_state_changed() {
   if (!config_.state_file) return;
-  if (auto saved = save_state(*config_.state_file, engine().snapshot(Clock::now())); !saved)
-    log_.log(LogLevel::Error, "state-save-failed", fmt::format("state not saved: {}", saved.error()));
+  // The controller goes on serving when the state cannot be saved (a full disk, say); the old
+  // file stays whole. One line when saving starts failing and one when it works again, not one
+  // per change: every new VMN is a change.
+  auto saved = save_state(*config_.state_file, engine().snapshot(Clock::now()));
+  if (!saved) {
+    if (save_failures_++ == 0)
+      log_.log(LogLevel::Error, "state-save-failed",
+               fmt::format("state not saved: {}; the controller goes on with the last saved state on disk", saved.error()),
+               {{"file", *config_.state_file}, {"error", saved.error()}});
+    return;
+  }
+  if (save_failures_ > 0)
+    log_.log(LogLevel::Info, "state-saved", fmt::format("state saved again after {} failed attempts", save_failures_),
+             {{"file", *config_.state_file}, {"failed", save_failures_}});
+  save_failures_ = 0;
 }
 
 void App::on_events(std::span<const Event> events, vmnmob::Duration reaction) {

@@ -41,6 +41,7 @@ class App final : public vmnmob::controller::ControllerObserver {
  private:
   ControllerConfig config_;
   Logger& log_;
+  std::uint64_t save_failures_ = 0;  // consecutive; logged once, then when saving works again
   vmnmob::controller::Controller controller_;  // last: its callbacks use the members above
 };
 
