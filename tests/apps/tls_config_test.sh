@@ -76,5 +76,25 @@ else
   grep -qF -- "--listen: ssl: needs openflow.tls" <<<"$out" || { echo "FAIL: --listen: $out"; fail=1; }
   echo "ok: --listen ssl: without openflow.tls"
 fi
+# SIGHUP: openflow.tls, the listen transport, sites[].certificate and allowed_peers cannot
+# change live; the reload is refused by name and the controller keeps serving.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+config "{\"listen\": \"127.0.0.1:$port\"}" "" >"$work/live.json"
+"$bin" --config "$work/live.json" >"$work/log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 50); do grep -q "listening for switches" "$work/log" && break; sleep 0.1; done
+config "{\"listen\": \"ssl:127.0.0.1:$port\", $tls}" \
+  ", \"certificate\": \"sha256:$fp\", \"allowed_peers\": [\"127.0.0.1\"]" >"$work/live.json"
+kill -HUP "$pid"
+for _ in $(seq 50); do (($(grep -c "reload refused" "$work/log" || true) >= 4)) && break; sleep 0.1; done
+for e in "openflow.listen cannot change while running" "openflow.tls cannot change while running" \
+  "sites[0].certificate (site-a) cannot change while running" \
+  "sites[0].allowed_peers (site-a) cannot change while running"; do
+  grep -qF "reload refused: $e; nothing changed" "$work/log" || { echo "FAIL: SIGHUP: missing '$e'"; cat "$work/log"; fail=1; }
+done
+grep -q "configuration reloaded" "$work/log" && { echo "FAIL: SIGHUP applied"; fail=1; }
+kill -0 "$pid" 2>/dev/null || { echo "FAIL: the controller exited"; fail=1; }
+echo "ok: SIGHUP refuses TLS and binding changes"
 ((fail == 0)) && echo PASS
 exit "$fail"
