@@ -1,6 +1,7 @@
 #include "app.hpp"
 
 #include <chrono>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -56,7 +57,17 @@ std::int64_t micros(vmnmob::Duration d) {
 vmnmob::controller::ControllerOptions controller_options(const ControllerConfig& config) {
   vmnmob::controller::ControllerOptions o;
   o.delivery.order = config.make_before_break;
+  o.connection.tls = config.tls;
+  // Who may be which switch: openflow.* and sites[] cannot change live (reload refuses), so the
+  // rule keeps a copy of the configuration it was started with.
+  o.connection.admit = [config](const conn::AdmissionRequest& r) { return admit_switch(config, r); };
   return o;
+}
+
+bool is_loopback(const std::string& host) {
+  boost::system::error_code ec;
+  auto a = boost::asio::ip::make_address(host, ec);
+  return !ec && a.is_loopback();
 }
 
 }  // namespace
@@ -80,15 +91,25 @@ vmnmob::Expected<void, std::string> App::start() {
   }
   auto& switches = controller_.switches();
   if (!config_.listen.host.empty()) {
-    auto port = switches.listen(config_.listen.host, config_.listen.port);
-    if (!port) return vmnmob::unexpected(fmt::format("openflow.listen {}:{}: {}", config_.listen.host, config_.listen.port, port.error()));
-    log_.log(LogLevel::Info, "listening", fmt::format("listening for switches on {}:{}", config_.listen.host, *port),
-             {{"address", config_.listen.host}, {"port", *port}});
+    const Endpoint& l = config_.listen;
+    auto port = switches.listen(l.host, l.port, l.transport);
+    if (!port) return vmnmob::unexpected(fmt::format("openflow.listen {}: {}", l.to_string(), port.error()));
+    const std::string transport(vmnmob::connection::to_string(l.transport));
+    log_.log(LogLevel::Info, "listening", fmt::format("listening for switches on {}:{}{}", l.host, *port,
+                         l.transport == Transport::Tls ? " over TLS" : ""),
+             {{"address", l.host}, {"port", *port}, {"transport", transport}});
+    if (l.transport == Transport::Tcp && !is_loopback(l.host))
+      log_.log(LogLevel::Warn, "plain-tcp",
+               fmt::format("listening on {}:{} without TLS: any host that reaches this port can claim a site's switch "
+                           "unless sites[].allowed_peers restricts it; use ssl: and openflow.tls",
+                           l.host, *port),
+               {{"address", l.host}, {"port", *port}});
   }
   for (const Endpoint& e : config_.connect) {
-    switches.connect(e.host, e.port);
-    log_.log(LogLevel::Info, "connecting", fmt::format("connecting to switch at {}:{}", e.host, e.port),
-             {{"address", e.host}, {"port", e.port}});
+    if (auto connected = switches.connect(e.host, e.port, e.transport); !connected)
+      return vmnmob::unexpected(fmt::format("openflow.connect {}: {}", e.to_string(), connected.error()));
+    log_.log(LogLevel::Info, "connecting", fmt::format("connecting to switch at {}", e.to_string()),
+             {{"address", e.host}, {"port", e.port}, {"transport", std::string(vmnmob::connection::to_string(e.transport))}});
   }
   controller_.start();
   return {};
@@ -200,6 +221,12 @@ void App::on_switch_error(const conn::SwitchErrorEvent& e) {
 }
 
 void App::on_handshake_failed(const conn::HandshakeFailed& e) {
+  if (e.reason == conn::DisconnectReason::Refused) {
+    log_.log(LogLevel::Warn, "switch-refused",
+             fmt::format("switch refused: dp {} from {}: {}", dpid_hex(e.datapath_id), e.peer, e.detail),
+             {{"dpid", dpid_hex(e.datapath_id)}, {"peer", e.peer}, {"detail", e.detail}});
+    return;
+  }
   log_.log(LogLevel::Warn, "handshake-failed",
            fmt::format("connection from {} failed before the handshake completed: {} {}", e.peer,
                        conn::to_string(e.reason), e.detail),
@@ -212,6 +239,11 @@ void App::reload(const ControllerConfig& next) {
   std::vector<std::string> refused;
   if (!(next.listen == config_.listen)) refused.push_back("openflow.listen cannot change while running");
   if (next.connect != config_.connect) refused.push_back("openflow.connect cannot change while running");
+  auto tls_fields = [](const ControllerConfig& c) {
+    return c.tls ? std::tuple(true, c.tls->certificate, c.tls->private_key, c.tls->ca_certificate)
+                 : std::tuple(false, std::string(), std::string(), std::string());
+  };
+  if (tls_fields(next) != tls_fields(config_)) refused.push_back("openflow.tls cannot change while running");
   if (next.state_file != config_.state_file) refused.push_back("state_file cannot change while running");
   if (next.log_format != config_.log_format) refused.push_back("log.format cannot change while running");
   const auto& a = config_.mobility;
@@ -239,6 +271,10 @@ void App::reload(const ControllerConfig& next) {
         refused.push_back(fmt::format("sites[{}].gateway ({}) cannot change while running", i, name));
       if (s.vm_port_prefixes != t.vm_port_prefixes)
         refused.push_back(fmt::format("sites[{}].vm_ports ({}) cannot change while running", i, name));
+      if (config_.site_access[i].certificate != next.site_access[i].certificate)
+        refused.push_back(fmt::format("sites[{}].certificate ({}) cannot change while running", i, name));
+      if (config_.site_access[i].allowed_peers_text != next.site_access[i].allowed_peers_text)
+        refused.push_back(fmt::format("sites[{}].allowed_peers ({}) cannot change while running", i, name));
       if (s.pool_ranges == t.pool_ranges && s.pool_prefixes == t.pool_prefixes) continue;
       const auto* pool = controller_.engine().pool(s.datapath_id);
       const vmnmob::mobility::AddressPool next_pool(vmnmob::mobility::AddressPool::site_ranges(t), {});

@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <set>
@@ -117,9 +118,59 @@ struct PoolSpan {
 
 void parse_site(Checker& c, const json& j, const std::string& path, ControllerConfig& out,
                 std::vector<PoolSpan>& pools) {
-  if (!c.object(j, path, {"name", "dpid", "uplink", "gateway", "gateway_mac", "mobile_pool", "vm_ports"}))
+  if (!c.object(j, path, {"name", "dpid", "uplink", "gateway", "gateway_mac", "mobile_pool", "vm_ports",
+                          "certificate", "allowed_peers"}))
     return;
   SiteConfig site;
+  SiteAccess access;
+  if (auto cert = c.string(c.field(j, "certificate", path, false), Checker::join(path, "certificate"))) {
+    std::string cpath = Checker::join(path, "certificate");
+    access.certificate = *cert;
+    std::string_view v = *cert;
+    if (v.starts_with("sha256:")) {
+      for (char ch : v.substr(7)) {
+        if (ch == ':') continue;
+        if (!std::isxdigit(static_cast<unsigned char>(ch))) {
+          access.fingerprint.clear();
+          break;
+        }
+        access.fingerprint += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      }
+      if (access.fingerprint.size() != 64)
+        c.error(cpath, "not a SHA-256 fingerprint (\"sha256:\" and 64 hex digits, colons optional)");
+    } else if (v.starts_with("subject:")) {
+      std::string_view rest = v.substr(8);
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        std::string_view part = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+        while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+        auto eq = part.find('=');
+        if (eq == 0 || eq == std::string_view::npos || eq + 1 == part.size()) {
+          access.subject.clear();
+          break;
+        }
+        access.subject.emplace_back(std::string(part.substr(0, eq)), std::string(part.substr(eq + 1)));
+      }
+      if (access.subject.empty())
+        c.error(cpath, "not a subject (\"subject:\" and KEY=VALUE parts separated by commas, e.g. \"subject:CN=site-a\")");
+    } else {
+      c.error(cpath, "must be \"sha256:<fingerprint>\" or \"subject:<KEY=VALUE,...>\"");
+    }
+  }
+  if (const json* peers = c.field(j, "allowed_peers", path, false)) {
+    std::string ppath = Checker::join(path, "allowed_peers");
+    if (!peers->is_array()) {
+      c.error(ppath, "must be an array of IPv4/IPv6 networks (\"10.0.0.0/8\", \"fd00::/8\")");
+    } else {
+      for (std::size_t i = 0; i < peers->size(); ++i)
+        if (auto n = c.parsed<PeerNetwork>(&(*peers)[i], Checker::index(ppath, i), parse_peer_network,
+                                           "an IPv4 or IPv6 network (ADDR/LENGTH or ADDR)")) {
+          access.allowed_peers.push_back(*n);
+          access.allowed_peers_text.push_back((*peers)[i].get<std::string>());
+        }
+    }
+  }
   auto name = c.string(c.field(j, "name", path, true), Checker::join(path, "name"));
   if (auto dpid = c.parsed<std::uint64_t>(c.field(j, "dpid", path, true), Checker::join(path, "dpid"),
                                           parse_datapath_id, "a datapath id (0x-hex, colon-separated hex or decimal)"))
@@ -177,13 +228,111 @@ void parse_site(Checker& c, const json& j, const std::string& path, ControllerCo
     }
   }
   out.site_names.push_back(name.value_or(""));
+  out.site_access.push_back(std::move(access));
   out.mobility.sites.push_back(std::move(site));
 }
 
 }  // namespace
 
+std::string Endpoint::to_string() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return fmt::format("{}:{}{}{}:{}", vmnmob::connection::to_string(transport), v6 ? "[" : "", host, v6 ? "]" : "", port);
+}
+
+bool PeerNetwork::contains(const boost::asio::ip::address& a) const {
+  if (a.is_v4() != network.is_v4()) return false;
+  auto compare = [&](const auto& x, const auto& y) {
+    unsigned bits = prefix_length;
+    for (std::size_t i = 0; i < x.size() && bits > 0; ++i, bits = bits >= 8 ? bits - 8 : 0) {
+      unsigned mask = bits >= 8 ? 0xffu : (0xffu << (8 - bits)) & 0xffu;
+      if ((x[i] & mask) != (y[i] & mask)) return false;
+    }
+    return true;
+  };
+  return a.is_v4() ? compare(a.to_v4().to_bytes(), network.to_v4().to_bytes())
+                   : compare(a.to_v6().to_bytes(), network.to_v6().to_bytes());
+}
+
+std::optional<PeerNetwork> parse_peer_network(std::string_view s) {
+  auto slash = s.find('/');
+  boost::system::error_code ec;
+  PeerNetwork n;
+  n.network = boost::asio::ip::make_address(std::string(s.substr(0, slash)), ec);
+  if (ec) return std::nullopt;
+  const unsigned max = n.network.is_v4() ? 32 : 128;
+  n.prefix_length = max;
+  if (slash != std::string_view::npos) {
+    auto digits = s.substr(slash + 1);
+    auto [p, err] = std::from_chars(digits.data(), digits.data() + digits.size(), n.prefix_length);
+    if (err != std::errc{} || p != digits.data() + digits.size() || digits.empty() || n.prefix_length > max)
+      return std::nullopt;
+  }
+  return n;
+}
+
+vmnmob::connection::Admission admit_switch(const ControllerConfig& config,
+                                           const vmnmob::connection::AdmissionRequest& request) {
+  using vmnmob::connection::Admission;
+  const auto& sites = config.mobility.sites;
+  auto it = std::find_if(sites.begin(), sites.end(),
+                         [&](const SiteConfig& s) { return s.datapath_id == request.datapath_id; });
+  if (it == sites.end()) return Admission::refuse("unknown datapath id (no site has it)");
+  const std::size_t i = static_cast<std::size_t>(it - sites.begin());
+  const SiteAccess& access = config.site_access[i];
+  const std::string site = fmt::format("sites[{}] ({})", i, config.site_names[i]);
+  if (!access.allowed_peers.empty()) {
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(request.peer_address, ec);
+    bool allowed = !ec && std::any_of(access.allowed_peers.begin(), access.allowed_peers.end(),
+                                      [&](const PeerNetwork& n) { return n.contains(address); });
+    if (!allowed)
+      return Admission::refuse(fmt::format("peer address {} is not in {}.allowed_peers", request.peer_address, site));
+  }
+  if (access.certificate.empty()) return Admission::accept();
+  if (request.certificate == nullptr)
+    return Admission::refuse(fmt::format("{}.certificate is set but the connection is plain TCP", site));
+  const auto& cert = *request.certificate;
+  if (!access.fingerprint.empty()) {
+    std::string got;
+    for (char ch : cert.sha256_fingerprint)
+      if (ch != ':') got += ch;
+    if (got != access.fingerprint)
+      return Admission::refuse(fmt::format("certificate sha256:{} (subject {}) is not {}.certificate", cert.sha256_fingerprint,
+                                           cert.subject, site));
+    return Admission::accept();
+  }
+  // Subject: every KEY=VALUE of the binding must be a part of the certificate's RFC 2253 subject.
+  std::vector<std::pair<std::string, std::string>> parts;
+  std::string_view rest = cert.subject;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view part = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    auto eq = part.find('=');
+    if (eq != std::string_view::npos) parts.emplace_back(std::string(part.substr(0, eq)), std::string(part.substr(eq + 1)));
+  }
+  auto same_key = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
+           });
+  };
+  for (const auto& [key, value] : access.subject) {
+    bool found = std::any_of(parts.begin(), parts.end(),
+                             [&](const auto& p) { return same_key(p.first, key) && p.second == value; });
+    if (!found)
+      return Admission::refuse(fmt::format("certificate subject \"{}\" does not match {}.certificate", cert.subject, site));
+  }
+  return Admission::accept();
+}
+
 std::optional<Endpoint> parse_endpoint(std::string_view s) {
   Endpoint e;
+  if (s.starts_with("ssl:")) {
+    e.transport = Transport::Tls;
+    s.remove_prefix(4);
+  } else if (s.starts_with("tcp:")) {
+    s.remove_prefix(4);
+  }
   std::string_view port;
   if (!s.empty() && s.front() == '[') {  // [::1]:6653
     auto close = s.find(']');
@@ -239,10 +388,24 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
   if (!c.object(doc, "", {"openflow", "home", "sites", "mobility", "state_file", "log"}))
     return vmnmob::unexpected(c.errors);
 
-  if (const json* of = c.field(doc, "openflow", "", false); of && c.object(*of, "openflow", {"listen", "connect"})) {
+  if (const json* of = c.field(doc, "openflow", "", false);
+      of && c.object(*of, "openflow", {"listen", "connect", "tls"})) {
     if (auto l = c.parsed<Endpoint>(c.field(*of, "listen", "openflow", false), "openflow.listen",
                                     parse_endpoint, "an ADDR:PORT endpoint"))
       out.listen = *l;
+    if (const json* tls = c.field(*of, "tls", "openflow", false);
+        tls && c.object(*tls, "openflow.tls", {"certificate", "private_key", "ca_certificate"})) {
+      vmnmob::connection::TlsOptions t;
+      auto cert = c.string(c.field(*tls, "certificate", "openflow.tls", true), "openflow.tls.certificate");
+      auto key = c.string(c.field(*tls, "private_key", "openflow.tls", true), "openflow.tls.private_key");
+      auto ca = c.string(c.field(*tls, "ca_certificate", "openflow.tls", true), "openflow.tls.ca_certificate");
+      if (cert && key && ca) {
+        t = {*cert, *key, *ca};
+        // The files are loaded now, so --check-config and a reload catch what start would.
+        if (auto loaded = vmnmob::connection::check_tls(t); !loaded) c.errors.push_back("openflow.tls." + loaded.error());
+        out.tls = t;
+      }
+    }
     if (const json* conn = c.field(*of, "connect", "openflow", false)) {
       if (!conn->is_array()) c.error("openflow.connect", "must be an array of ADDR:PORT endpoints");
       else
@@ -251,6 +414,11 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
                                           "an ADDR:PORT endpoint"))
             out.connect.push_back(*e);
     }
+    if (!out.tls && out.listen.transport == Transport::Tls && !c.field(*of, "tls", "openflow", false))
+      c.error("openflow.listen", "ssl: needs openflow.tls");
+    for (std::size_t i = 0; i < out.connect.size(); ++i)
+      if (!out.tls && out.connect[i].transport == Transport::Tls && !c.field(*of, "tls", "openflow", false))
+        c.error(Checker::index("openflow.connect", i), "ssl: needs openflow.tls");
   }
 
   if (const json* home = c.field(doc, "home", "", true);

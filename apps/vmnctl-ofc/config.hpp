@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/ip/address.hpp>
 #include <nlohmann/json_fwd.hpp>
 
 #include "vmnmob/base/expected.hpp"
+#include "vmnmob/connection/switch_manager.hpp"
 #include "vmnmob/delivery/delivery.hpp"
 #include "vmnmob/mobility/config.hpp"
 
@@ -19,10 +21,31 @@ namespace vmnctl {
 enum class LogLevel { Debug, Info, Warn, Error };
 enum class LogFormat { Text, Json };
 
+using Transport = vmnmob::connection::Transport;
+
+/// "ssl:ADDR:PORT", "tcp:ADDR:PORT" or "ADDR:PORT" (= tcp); IPv6 as "[::1]:6653".
 struct Endpoint {
   std::string host;  // IPv4 or IPv6 literal
   std::uint16_t port = 6653;
+  Transport transport = Transport::Tcp;
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
+  std::string to_string() const;
+};
+
+/// An IPv4 or IPv6 network ("10.1.0.0/16", "fd00::/8"; a bare address is a /32 or /128).
+struct PeerNetwork {
+  boost::asio::ip::address network;
+  unsigned prefix_length = 0;
+  bool contains(const boost::asio::ip::address& a) const;
+};
+
+/// Who may be a site's switch (sites[].certificate, sites[].allowed_peers).
+struct SiteAccess {
+  std::string certificate;  // as written in the file ("" = any certificate the CA signed)
+  std::string fingerprint;  // "sha256:" binding: 64 upper-case hex digits, no colons
+  std::vector<std::pair<std::string, std::string>> subject;  // "subject:" binding: KEY=VALUE parts
+  std::vector<std::string> allowed_peers_text;  // as written
+  std::vector<PeerNetwork> allowed_peers;       // empty = any source address
 };
 
 /// When the flows of the old location are deleted after a migration (mobility.make_before_break;
@@ -33,8 +56,11 @@ struct ControllerConfig {
   Endpoint listen{"0.0.0.0", 6653};
   /// Active mode: switches that listen (ovs-vsctl set-controller BR ptcp:PORT).
   std::vector<Endpoint> connect;
+  /// openflow.tls: needed by ssl: endpoints.
+  std::optional<vmnmob::connection::TlsOptions> tls;
   vmnmob::mobility::MobilityConfig mobility;
   std::vector<std::string> site_names;  // parallel to mobility.sites
+  std::vector<SiteAccess> site_access;  // parallel to mobility.sites
   std::optional<std::string> state_file;
   BreakOrder make_before_break = BreakOrder::Switch;
   LogLevel log_level = LogLevel::Info;
@@ -48,6 +74,12 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const nlohmann::js
 vmnmob::Expected<ControllerConfig, ConfigErrors> load_config(const std::string& path);
 
 std::optional<Endpoint> parse_endpoint(std::string_view s);
+std::optional<PeerNetwork> parse_peer_network(std::string_view s);
+/// The admission rule of vmnctl-ofc: unknown datapath ids are refused; a site's
+/// allowed_peers restricts the source address; its certificate binds the TLS certificate
+/// (a site with a binding refuses plain TCP).
+vmnmob::connection::Admission admit_switch(const ControllerConfig& config,
+                                           const vmnmob::connection::AdmissionRequest& request);
 /// "0x000000000000000a", "00:00:00:00:00:00:00:0a" or "10".
 std::optional<std::uint64_t> parse_datapath_id(std::string_view s);
 std::optional<LogLevel> parse_log_level(std::string_view s);

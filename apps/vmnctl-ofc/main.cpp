@@ -25,7 +25,9 @@ networks by rewriting home <-> mobile addresses at the edge Open vSwitch.
 options:
   --config FILE        run with this JSON configuration (see README.md)
   --check-config FILE  validate FILE, print every problem as "path: reason", exit 0 or 1
-  --listen ADDR:PORT   listen for switches here (overrides openflow.listen)
+  --listen [ssl:|tcp:]ADDR:PORT
+                       listen for switches here (overrides openflow.listen); ssl: needs
+                       openflow.tls in the file; IPv6 as [ADDR]:PORT
   --log-level LEVEL    debug, info, warn or error (overrides log.level)
   --log-format FORMAT  text or json (overrides log.format)
   --version            print the version and exit
@@ -33,8 +35,13 @@ options:
 
 signals: SIGTERM/SIGINT stop cleanly (the state file is written); SIGHUP reloads the
 configuration file: the log level changes and mobile pools grow live; any other change
-(a pool losing an address, sites, dpid, uplink, gateway, home, listen, ...) refuses the
-whole reload with a message naming it, and nothing changes.
+(a pool losing an address, sites, dpid, uplink, gateway, home, listen, openflow.tls,
+sites[].certificate, sites[].allowed_peers, ...) refuses the whole reload with a message
+naming it, and nothing changes.
+
+switches: only configured datapath ids are admitted; sites[].certificate binds a site to a
+TLS certificate ("sha256:AB:CD:..." or "subject:CN=..."), sites[].allowed_peers to source
+networks. A refused switch is closed and logged (switch-refused); it replaces nothing.
 )";
 
 int fail_config(const vmnctl::ConfigErrors& errors) {
@@ -95,8 +102,13 @@ int main(int argc, char** argv) {
   auto apply_overrides = [&](vmnctl::ControllerConfig& config) {
     vmnctl::ConfigErrors errors;
     if (listen) {
-      if (auto e = vmnctl::parse_endpoint(*listen)) config.listen = *e;
-      else errors.push_back(fmt::format("--listen: not an ADDR:PORT endpoint: \"{}\"", *listen));
+      if (auto e = vmnctl::parse_endpoint(*listen)) {
+        config.listen = *e;
+        if (e->transport == vmnctl::Transport::Tls && !config.tls)
+          errors.push_back("--listen: ssl: needs openflow.tls in the configuration file");
+      } else {
+        errors.push_back(fmt::format("--listen: not an ADDR:PORT endpoint: \"{}\"", *listen));
+      }
     }
     if (log_level) {
       if (auto l = vmnctl::parse_log_level(*log_level)) config.log_level = *l;

@@ -127,6 +127,7 @@ void RecordingObserver::on_handshake_failed(const connection::HandshakeFailed& e
   r.peer = e.peer;
   r.reason = e.reason;
   r.detail = e.detail;
+  r.datapath_id = e.datapath_id;
   record(std::move(r));
 }
 

@@ -9,7 +9,7 @@
 # os-ken for the benchmarks' peer controller (tests/bench/peers/osken).
 VMNMOB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
-  libboost-dev libboost-system-dev libfmt-dev nlohmann-json3-dev
+  libboost-dev libboost-system-dev libfmt-dev nlohmann-json3-dev libssl-dev openssl
   catch2 libbenchmark-dev clang libclang-rt-14-dev
   tshark tcpdump openvswitch-switch iproute2 ethtool iputils-ping python3
   socat qemu-system-x86 ipxe-qemu linux-image-amd64 busybox-static

@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/endian/conversion.hpp>
 
+#include "connection/detail/tls.hpp"
 #include "vmnmob/ofp/codec.hpp"
 
 namespace vmnmob::connection {
@@ -45,21 +46,37 @@ std::string endpoint_string(const tcp::socket& socket) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
+std::string address_string(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto address = socket.remote_endpoint(ec).address();
+  if (ec) return "?";
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  return address.to_string();
+}
+
 bool is_urgent(const ofp::MessageBody& body) {
   return std::holds_alternative<ofp::EchoRequest>(body) ||
          std::holds_alternative<ofp::EchoReply>(body);
 }
 }  // namespace
 
-Connection::Connection(std::shared_ptr<Hub> hub, tcp::socket socket)
+Connection::Connection(std::shared_ptr<Hub> hub, tcp::socket socket,
+                       std::shared_ptr<asio::ssl::context> tls, bool tls_server)
     : hub_(std::move(hub)),
       strand_(asio::make_strand(hub_->io())),
       socket_(std::move(socket)),
       timer_(strand_),
+      accepted_at_(Clock::now()),
       peer_(endpoint_string(socket_)),
+      peer_address_(address_string(socket_)),
+      tls_context_(std::move(tls)),
+      tls_server_(tls_server),
       framer_(std::min<std::size_t>(hub_->options().max_message_size, ofp::kMaxMessageLength)),
       session_(hub_->options().session),
-      queue_(hub_->options().send_queue_limit) {}
+      queue_(hub_->options().send_queue_limit) {
+  if (tls_context_) tls_ = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket_, *tls_context_);
+}
 
 void Connection::start(std::function<void(bool)> on_closed, std::function<void()> on_up) {
   on_closed_ = std::move(on_closed);
@@ -67,12 +84,43 @@ void Connection::start(std::function<void(bool)> on_closed, std::function<void()
   asio::dispatch(strand_, [self = shared_from_this()] {
     boost::system::error_code ignored;
     self->socket_.set_option(tcp::no_delay(true), ignored);
-    self->apply(self->session_.start(Clock::now()));
-    if (self->closed_) return;
-    self->flush();
-    self->arm_timer();
-    self->read();
+    if (self->tls_) return self->start_tls();
+    self->start_session();
   });
+}
+
+void Connection::start_session() {
+  // From TCP established: with TLS the session's handshake clock includes the TLS handshake.
+  apply(session_.start(accepted_at_));
+  if (closed_) return;
+  flush();
+  arm_timer();
+  read();
+}
+
+void Connection::start_tls() {
+  tls_handshaking_ = true;
+  const Duration limit = hub_->options().session.handshake_timeout;
+  timer_at_ = accepted_at_ + limit;
+  timer_.expires_at(timer_at_);
+  timer_.async_wait(asio::bind_executor(strand_, [self = shared_from_this(), limit](const boost::system::error_code& ec) {
+    if (ec == asio::error::operation_aborted || !self->tls_handshaking_ || self->closed_) return;
+    self->timer_at_ = TimePoint::max();
+    self->close_with(DisconnectReason::HandshakeTimeout,
+                     "TLS handshake not complete after " +
+                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(limit).count()) + " ms");
+  }));
+  tls_->async_handshake(
+      tls_server_ ? asio::ssl::stream_base::server : asio::ssl::stream_base::client,
+      asio::bind_executor(strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
+        self->tls_handshaking_ = false;
+        if (self->closed_) return;
+        if (ec) return self->close_with(DisconnectReason::TlsFailed, tls_error_text(ec));
+        self->certificate_ = peer_certificate(self->tls_->native_handle());
+        self->timer_.cancel();
+        self->timer_at_ = TimePoint::max();
+        self->start_session();
+      }));
 }
 
 // ---- Reading ----
@@ -80,18 +128,21 @@ void Connection::start(std::function<void(bool)> on_closed, std::function<void()
 void Connection::read() {
   if (closed_) return;
   auto buffer = framer_.prepare(kReadChunk);
-  socket_.async_read_some(
-      asio::buffer(buffer.data(), buffer.size()),
-      asio::bind_executor(strand_, [self = shared_from_this()](
-                                       const boost::system::error_code& ec, std::size_t n) {
-        self->on_read(ec, n);
-      }));
+  with_stream([&](auto& stream) {
+    stream.async_read_some(
+        asio::buffer(buffer.data(), buffer.size()),
+        asio::bind_executor(strand_, [self = shared_from_this()](
+                                         const boost::system::error_code& ec, std::size_t n) {
+          self->on_read(ec, n);
+        }));
+  });
 }
 
 void Connection::on_read(const boost::system::error_code& ec, std::size_t n) {
   if (closed_) return;
   if (ec) {
-    if (ec == asio::error::eof || ec == asio::error::connection_reset)
+    if (ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::ssl::error::stream_truncated)
       close_with(DisconnectReason::PeerClosed, ec.message());
     else if (ec != asio::error::operation_aborted)
       close_with(DisconnectReason::IoError, ec.message());
@@ -229,6 +280,16 @@ void Connection::apply(Session::Actions actions) {
 }
 
 void Connection::go_up() {
+  // Admission before registration: a refused peer never replaces the switch that holds the id.
+  if (const AdmissionHook& admit = hub_->options().admit) {
+    const DatapathId id = session_.features().datapath_id;
+    AdmissionRequest request{id, peer_, peer_address_, tls_ ? Transport::Tls : Transport::Tcp,
+                             certificate_ ? &*certificate_ : nullptr};
+    if (Admission verdict = admit(request); !verdict.accepted) {
+      refused_datapath_id_ = id;
+      return close_with(DisconnectReason::Refused, std::move(verdict.reason));
+    }
+  }
   {
     std::lock_guard lock(info_mutex_);
     features_ = session_.features();
@@ -389,10 +450,12 @@ void Connection::flush() {
     }
     return ec ? 0 : kWriteSomeMax;
   };
-  asio::async_write(socket_, seq, progress,
-                    asio::bind_executor(strand_, [self = shared_from_this()](
-                                                     const boost::system::error_code& ec,
-                                                     std::size_t n) { self->on_written(ec, n); }));
+  with_stream([&](auto& stream) {
+    asio::async_write(stream, seq, progress,
+                      asio::bind_executor(strand_, [self = shared_from_this()](
+                                                       const boost::system::error_code& ec,
+                                                       std::size_t n) { self->on_written(ec, n); }));
+  });
   arm_timer();
 }
 
@@ -475,7 +538,7 @@ void Connection::close_with(DisconnectReason reason, std::string detail) {
     if (claim_down_report())
       hub_->switch_down(*this, SwitchDown{datapath_id(), reason, detail, counters()});
   } else {
-    HandshakeFailed event{peer_, reason, detail};
+    HandshakeFailed event{peer_, reason, detail, refused_datapath_id_};
     hub_->notify([&](SwitchObserver& o) { o.on_handshake_failed(event); });
   }
   requests_.fail_all(RequestError::Kind::Disconnected, std::string(to_string(reason)));

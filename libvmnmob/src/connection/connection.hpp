@@ -1,5 +1,8 @@
-// The Asio adapter: one TCP connection to a switch, driving a Session, a RequestTable and a
-// WriteQueue from its strand. Private to the library.
+// The Asio adapter: one TCP (or TLS over TCP) connection to a switch, driving a Session, a
+// RequestTable and a WriteQueue from its strand. Private to the library.
+//
+// TLS is an optional layer over the socket: plain TCP reads and writes the socket directly
+// (one branch per read or write call, nothing per byte, no virtual call).
 #pragma once
 
 #include <atomic>
@@ -8,11 +11,13 @@
 #include <memory>
 #include <span>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -50,8 +55,12 @@ class Hub : public std::enable_shared_from_this<Hub> {
 
   /// Starts a connection on an established socket. `on_closed(was_up)` and `on_up` serve
   /// the active-mode connector.
+  /// `tls`: the context for a TLS connection (we are its server when `tls_server`), or null.
   std::shared_ptr<Connection> adopt(tcp::socket socket, std::function<void(bool)> on_closed = {},
-                                    std::function<void()> on_up = {});
+                                    std::function<void()> on_up = {},
+                                    std::shared_ptr<asio::ssl::context> tls = nullptr, bool tls_server = true);
+  /// The TLS context for passive (server) or active (client) mode, built once.
+  Expected<std::shared_ptr<asio::ssl::context>, std::string> tls_context(bool server);
   /// The connection completed its handshake: registers it (replacing an older connection
   /// with the same datapath id) and delivers SwitchUp.
   void switch_up(const std::shared_ptr<Connection>& conn);
@@ -72,11 +81,13 @@ class Hub : public std::enable_shared_from_this<Hub> {
   mutable std::mutex mutex_;
   std::map<DatapathId, std::weak_ptr<Connection>> registry_;
   std::map<const Connection*, std::weak_ptr<Connection>> connections_;
+  std::shared_ptr<asio::ssl::context> tls_server_, tls_client_;  // under mutex_
 };
 
 class Connection final : public Switch, public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<Hub> hub, tcp::socket socket);
+  Connection(std::shared_ptr<Hub> hub, tcp::socket socket,
+             std::shared_ptr<asio::ssl::context> tls = nullptr, bool tls_server = true);
 
   void start(std::function<void(bool)> on_closed, std::function<void()> on_up);
   /// Another connection took over this datapath id; SwitchDown was already delivered.
@@ -98,6 +109,14 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   void close() override;
 
  private:
+  void start_tls();
+  void start_session();
+  /// Calls f with the stream to read and write: the TLS stream or the socket itself.
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls_) f(*tls_);
+    else f(socket_);
+  }
   void read();
   void on_read(const boost::system::error_code& ec, std::size_t n);
   bool handle_frame(ByteSpan frame);
@@ -125,7 +144,15 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   tcp::socket socket_;
   asio::steady_timer timer_;
   TimePoint timer_at_ = TimePoint::max();
+  TimePoint accepted_at_;  // the handshake timeout counts from here (TLS + OpenFlow)
   std::string peer_;
+  std::string peer_address_;  // the IP alone, IPv4-mapped written as IPv4
+  std::shared_ptr<asio::ssl::context> tls_context_;  // keeps the context alive for tls_
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls_;
+  bool tls_server_ = true;
+  bool tls_handshaking_ = false;
+  std::optional<PeerCertificate> certificate_;
+  DatapathId refused_datapath_id_ = 0;  // the id a refused connection claimed
   std::function<void(bool)> on_closed_;
   std::function<void()> on_up_;
 

@@ -17,6 +17,8 @@ std::string_view to_string(DisconnectReason reason) {
     case DisconnectReason::SendQueueStalled: return "send queue stalled";
     case DisconnectReason::Replaced: return "replaced by a new connection";
     case DisconnectReason::Shutdown: return "shutdown";
+    case DisconnectReason::TlsFailed: return "TLS handshake failed";
+    case DisconnectReason::Refused: return "refused";
   }
   return "unknown";
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "connection/connection.hpp"
+#include "connection/detail/tls.hpp"
 
 namespace vmnmob::connection {
 namespace detail {
@@ -13,14 +14,27 @@ namespace detail {
 // ---- Hub ----
 
 std::shared_ptr<Connection> Hub::adopt(tcp::socket socket, std::function<void(bool)> on_closed,
-                                       std::function<void()> on_up) {
-  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket));
+                                       std::function<void()> on_up,
+                                       std::shared_ptr<asio::ssl::context> tls, bool tls_server) {
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), std::move(tls), tls_server);
   {
     std::lock_guard lock(mutex_);
     connections_[conn.get()] = conn;
   }
   conn->start(std::move(on_closed), std::move(on_up));
   return conn;
+}
+
+Expected<std::shared_ptr<asio::ssl::context>, std::string> Hub::tls_context(bool server) {
+  if (!options_.tls) return unexpected(std::string("TLS needs ManagerOptions::tls (certificate, key, CA)"));
+  std::lock_guard lock(mutex_);
+  auto& slot = server ? tls_server_ : tls_client_;
+  if (!slot) {
+    auto made = make_tls_context(*options_.tls, server);
+    if (!made) return unexpected(made.error());
+    slot = std::move(*made);
+  }
+  return slot;
 }
 
 void Hub::switch_up(const std::shared_ptr<Connection>& conn) {
@@ -100,14 +114,14 @@ std::vector<std::shared_ptr<Connection>> Hub::all_connections() const {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(std::shared_ptr<Hub> hub, tcp::acceptor acceptor)
-      : hub_(std::move(hub)), acceptor_(std::move(acceptor)) {}
+  Listener(std::shared_ptr<Hub> hub, tcp::acceptor acceptor, std::shared_ptr<asio::ssl::context> tls)
+      : hub_(std::move(hub)), acceptor_(std::move(acceptor)), tls_(std::move(tls)) {}
 
   void accept() {
     acceptor_.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
                                                        tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-      if (!ec) self->hub_->adopt(std::move(socket));
+      if (!ec) self->hub_->adopt(std::move(socket), {}, {}, self->tls_, true);
       // Errors such as EMFILE are transient: keep accepting.
       self->accept();
     });
@@ -122,20 +136,23 @@ class Listener : public std::enable_shared_from_this<Listener> {
  private:
   std::shared_ptr<Hub> hub_;
   tcp::acceptor acceptor_;
+  std::shared_ptr<asio::ssl::context> tls_;  // null: plain TCP
 };
 
 // ---- Active mode ----
 
 class Connector : public std::enable_shared_from_this<Connector> {
  public:
-  Connector(std::shared_ptr<Hub> hub, std::string host, std::uint16_t port)
+  Connector(std::shared_ptr<Hub> hub, std::string host, std::uint16_t port,
+            std::shared_ptr<asio::ssl::context> tls = nullptr)
       : hub_(std::move(hub)),
         strand_(asio::make_strand(hub_->io())),
         resolver_(strand_),
         timer_(strand_),
         host_(std::move(host)),
         port_(port),
-        backoff_(hub_->options().backoff) {}
+        backoff_(hub_->options().backoff),
+        tls_(std::move(tls)) {}
 
   void start() {
     asio::post(strand_, [self = shared_from_this()] { self->attempt(); });
@@ -183,7 +200,8 @@ class Connector : public std::enable_shared_from_this<Connector> {
                     },
                     [weak] {
                       if (auto c = weak.lock()) asio::post(c->strand_, [c] { c->backoff_.on_up(); });
-                    });
+                    },
+                    self->tls_, false);
               }));
         }));
   }
@@ -207,6 +225,7 @@ class Connector : public std::enable_shared_from_this<Connector> {
   std::string host_;
   std::uint16_t port_;
   Backoff backoff_;
+  std::shared_ptr<asio::ssl::context> tls_;  // null: plain TCP
   bool stopped_ = false;
 };
 
@@ -231,9 +250,15 @@ SwitchManager::~SwitchManager() {
 void SwitchManager::add_observer(SwitchObserver& observer) { hub_->add_observer(observer); }
 
 Expected<std::uint16_t, std::string> SwitchManager::listen(const std::string& address,
-                                                           std::uint16_t port) {
+                                                           std::uint16_t port, Transport transport) {
   namespace asio = boost::asio;
   using tcp = asio::ip::tcp;
+  std::shared_ptr<asio::ssl::context> tls;
+  if (transport == Transport::Tls) {
+    auto context = hub_->tls_context(true);
+    if (!context) return unexpected("listen ssl:" + address + ":" + std::to_string(port) + ": " + context.error());
+    tls = std::move(*context);
+  }
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(address, ec);
   if (ec) return unexpected("listen " + address + ": not an IP address");
@@ -257,7 +282,7 @@ Expected<std::uint16_t, std::string> SwitchManager::listen(const std::string& ad
   acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return failed("listen");
   std::uint16_t bound = acceptor.local_endpoint(ec).port();
-  auto listener = std::make_shared<detail::Listener>(hub_, std::move(acceptor));
+  auto listener = std::make_shared<detail::Listener>(hub_, std::move(acceptor), std::move(tls));
   listener->accept();
   std::lock_guard lock(endpoints_->mutex);
   endpoints_->listeners.push_back(std::move(listener));
@@ -271,10 +296,22 @@ Expected<std::uint16_t, std::string> SwitchManager::listen_any(std::uint16_t por
 }
 
 void SwitchManager::connect(const std::string& address, std::uint16_t port) {
-  auto connector = std::make_shared<detail::Connector>(hub_, address, port);
+  (void)connect(address, port, Transport::Tcp);
+}
+
+Expected<void, std::string> SwitchManager::connect(const std::string& address, std::uint16_t port,
+                                                   Transport transport) {
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (transport == Transport::Tls) {
+    auto context = hub_->tls_context(false);
+    if (!context) return unexpected("connect ssl:" + address + ":" + std::to_string(port) + ": " + context.error());
+    tls = std::move(*context);
+  }
+  auto connector = std::make_shared<detail::Connector>(hub_, address, port, std::move(tls));
   connector->start();
   std::lock_guard lock(endpoints_->mutex);
   endpoints_->connectors.push_back(std::move(connector));
+  return {};
 }
 
 void SwitchManager::stop() {

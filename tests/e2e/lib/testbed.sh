@@ -21,6 +21,9 @@
 #   tb_teardown                     kills what was spawned, removes bridges, veths, netns, OVS;
 #                                   runs from the EXIT trap too; safe to run twice
 #   tb_site_config FILE             the sites as controller configuration (JSON)
+#   tb_tls_setup DIR                certificates (tests/lib/make-test-pki.sh) in DIR, OVS's set-ssl,
+#                                   bridges dial ssl: and the configuration gets openflow.tls;
+#                                   call after tb_init, before tb_sites_up
 #   tb_wait_connected [S]           until all three bridges are connected to the controller
 #   tb_controller_start CMD [S]     tb_site_config + the controller command line CMD in the
 #                                   background (log: tb_controller_log), then tb_wait_connected
@@ -53,6 +56,10 @@ source "$TB_REPO_DIR/tests/lib/ovs-sandbox.sh"
 TB_PREFIX=${TB_PREFIX:-tb-}
 TB_BRIDGE_PREFIX=${TB_BRIDGE_PREFIX:-br-}
 TB_CONTROLLER_PORT=${TB_CONTROLLER_PORT:-6653}
+TB_CONTROLLER_TARGET=${TB_CONTROLLER_TARGET:-tcp}  # how the bridges dial: tcp or ssl
+TB_LISTEN=${TB_LISTEN:-}                            # openflow.listen (default 127.0.0.1:PORT)
+TB_OPENFLOW_EXTRA=${TB_OPENFLOW_EXTRA:-}            # extra members of "openflow" (e.g. "tls")
+declare -A TB_SITE_EXTRA=()                         # site -> extra members of its sites[] entry
 TB_BUILD_DIR=${TB_BUILD_DIR:-$TB_REPO_DIR/build}
 VMN_ANNOUNCE=${VMN_ANNOUNCE:-$TB_BUILD_DIR/apps/vmn-announce/vmn-announce}
 VMN_PROBE=${VMN_PROBE:-$TB_BUILD_DIR/apps/vmn-probe/vmn-probe}
@@ -219,7 +226,7 @@ tb_sites_up() {
     # Secure: nothing is forwarded until the controller programs the bridge. Out-of-band and
     # a short reconnect backoff so a controller started later is found within a second.
     ovs-vsctl --timeout=10 set bridge "$br" fail_mode=secure other-config:disable-in-band=true \
-      -- set-controller "$br" "tcp:127.0.0.1:$TB_CONTROLLER_PORT" \
+      -- set-controller "$br" "$TB_CONTROLLER_TARGET:127.0.0.1:$TB_CONTROLLER_PORT" \
       -- set controller "$br" connection-mode=out-of-band max_backoff=1000 \
       || tb_die "configure $br"
     tb_veth "${TB_PREFIX}up-$site" "$router" "site-$site"
@@ -240,7 +247,8 @@ tb_pool_last() { echo "192.168.$(tb_site_number "$1").199"; }
 tb_site_config() {
   local file=$1 extra=${2:-} site n sep=""
   {
-    printf '{\n  "openflow": {"listen": "127.0.0.1:%s"},\n' "$TB_CONTROLLER_PORT"
+    printf '{\n  "openflow": {"listen": "%s"%s},\n' "${TB_LISTEN:-127.0.0.1:$TB_CONTROLLER_PORT}" \
+      "${TB_OPENFLOW_EXTRA:+, $TB_OPENFLOW_EXTRA}"
     printf '  "home": {"prefix": "%s.0/24", "gateway": "%s"},\n  "sites": [' \
       "$TB_HOME_PREFIX" "$TB_HOME_GATEWAY"
     for site in "${TB_SITES[@]}"; do
@@ -248,14 +256,27 @@ tb_site_config() {
       printf '%s\n    {"name": "site-%s", "dpid": "0x%s", "uplink": "%s",\n' \
         "$sep" "$site" "$(tb_dpid "$site")" "${TB_PREFIX}up-$site"
       printf '     "gateway": "192.168.%d.1", "gateway_mac": "%s",\n' "$n" "$(tb_router_mac "$site")"
-      printf '     "mobile_pool": ["%s-%s"], "vm_ports": ["%sv"]}' \
-        "$(tb_pool_first "$site")" "$(tb_pool_last "$site")" "$TB_PREFIX"
+      printf '     "mobile_pool": ["%s-%s"], "vm_ports": ["%sv"]%s}' \
+        "$(tb_pool_first "$site")" "$(tb_pool_last "$site")" "$TB_PREFIX" "${TB_SITE_EXTRA[$site]:+, ${TB_SITE_EXTRA[$site]}}"
       sep=","
     done
     printf '\n  ],\n  "mobility": {"moa_hold_s": 30%s},\n  "log": {"level": "debug"}%s\n}\n' \
       "${TB_MOBILITY_EXTRA:+, $TB_MOBILITY_EXTRA}" "${extra:+,
   $extra}"
   } >"$file"
+}
+
+# TLS on the OpenFlow channel: a throwaway PKI in DIR (CA "ca" signs "controller", "ovs-switch"
+# and any NAME given; "other-ca" signs NAME@other-ca), OVS presents ovs-switch's certificate,
+# the bridges dial ssl: and the controller's configuration gets openflow.tls.
+tb_tls_setup() {
+  local dir=$1
+  shift
+  bash "$TB_REPO_DIR/tests/lib/make-test-pki.sh" "$dir" controller ovs-switch "$@" || tb_die "test PKI"
+  ovs-vsctl --timeout=10 set-ssl "$dir/ovs-switch.key" "$dir/ovs-switch.pem" "$dir/ca.pem" || tb_die "set-ssl"
+  TB_CONTROLLER_TARGET=ssl
+  TB_OPENFLOW_EXTRA=$(printf '"tls": {"certificate": "%s", "private_key": "%s", "ca_certificate": "%s"}' \
+    "$dir/controller.pem" "$dir/controller.key" "$dir/ca.pem")
 }
 
 # Waits until every site bridge is connected to the controller (default 15 s).

@@ -68,11 +68,13 @@ struct OtherMessageEvent {
 };
 
 /// A TCP connection that ended before its handshake completed (it never counted as up, so
-/// there is no SwitchDown for it): incompatible version, timeout, malformed stream...
+/// there is no SwitchDown for it): incompatible version, timeout, malformed stream, a failed
+/// TLS handshake, or a datapath id the admission hook refused (reason Refused).
 struct HandshakeFailed {
   std::string peer;
   DisconnectReason reason;
   std::string detail;
+  DatapathId datapath_id = 0;  // the id the peer claimed, when refused by admission; else 0
 };
 
 /// Observers override what they need. Callbacks run on the switch's strand, one at a time

@@ -32,6 +32,8 @@ enum class DisconnectReason : std::uint8_t {
   SendQueueStalled,  // the switch stopped reading and the write did not progress in time
   Replaced,          // the same datapath id connected again; the newer connection wins
   Shutdown,          // closed locally (SwitchManager::stop or Switch::close)
+  TlsFailed,         // the TLS handshake failed (no or untrusted client certificate, old version...)
+  Refused,           // ManagerOptions::admit refused the datapath id for this peer
 };
 std::string_view to_string(DisconnectReason reason);
 

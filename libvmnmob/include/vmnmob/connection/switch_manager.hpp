@@ -10,6 +10,17 @@
 // active (connect(): we connect to a switch that listens, OVS `ptcp:PORT`, reconnecting with
 // exponential backoff after every failure or disconnect).
 //
+// Transports: plain TCP, or TLS (OVS `ssl:IP:6653` / `pssl:PORT`, `ovs-vsctl set-ssl`) with
+// ManagerOptions::tls: TLS 1.2 or newer only, our certificate and key, a CA that every switch
+// certificate must chain to; in passive mode a switch without a client certificate is refused.
+// The TLS handshake counts against SessionConfig::handshake_timeout like the OpenFlow one.
+//
+// Admission (who may be which switch): ManagerOptions::admit, when set, is asked after the
+// OpenFlow handshake (FEATURES_REPLY and PORT_DESC known) and before the connection is
+// registered, i.e. before it could replace a connection with the same datapath id. A refused
+// connection is closed, never counts as up, replaces nothing, and is reported as
+// HandshakeFailed{reason = Refused, detail = the refusal's reason}.
+//
 // Threading model
 // ---------------
 // * The manager runs on the io_context you pass in; run it on one thread or several.
@@ -39,7 +50,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +67,48 @@ class io_context;
 
 namespace vmnmob::connection {
 
+/// The transport of one listen address or connect target.
+enum class Transport : std::uint8_t { Tcp, Tls };
+std::string_view to_string(Transport transport);
+
+/// TLS material, as PEM file paths (what `ovs-pki` writes).
+struct TlsOptions {
+  std::string certificate;     // our certificate (chain), PEM
+  std::string private_key;     // its private key, PEM, unencrypted
+  std::string ca_certificate;  // CA(s) a switch's certificate must chain to, PEM
+};
+
+/// Loads the files and builds both contexts once, as listen()/connect() would. The error
+/// names the field: "certificate: /etc/x.pem: no such file or directory".
+Expected<void, std::string> check_tls(const TlsOptions& tls);
+
+/// The peer's certificate after a TLS handshake (already verified against the CA).
+struct PeerCertificate {
+  std::string sha256_fingerprint;  // SHA-256 of the DER certificate, "AB:CD:..." (32 pairs)
+  std::string subject;             // RFC 2253 form, e.g. "CN=site-a,OU=switchca,O=Example"
+};
+
+/// What the admission hook is asked about one connection.
+struct AdmissionRequest {
+  DatapathId datapath_id;
+  std::string peer;          // "ip:port" as Switch::peer()
+  std::string peer_address;  // the IP alone; IPv4-mapped IPv6 written as IPv4
+  Transport transport;
+  const PeerCertificate* certificate;  // nullptr on plain TCP; valid during the call
+};
+
+/// The hook's answer: accepted, or refused with a reason (logged and reported).
+struct Admission {
+  bool accepted = true;
+  std::string reason;
+  static Admission accept() { return {}; }
+  static Admission refuse(std::string why) { return {false, std::move(why)}; }
+};
+
+/// Runs on the connection's strand; must not block. Connections of different switches may ask
+/// concurrently when several threads run the io_context.
+using AdmissionHook = std::function<Admission(const AdmissionRequest&)>;
+
 struct ManagerOptions {
   SessionConfig session;
   BackoffConfig backoff;
@@ -63,6 +118,10 @@ struct ManagerOptions {
   Duration write_stall_timeout = std::chrono::seconds(15);
   /// Longest message accepted from a switch (at most 65535, the length field's range).
   std::size_t max_message_size = 0xffff;
+  /// Required for Transport::Tls listeners and connectors.
+  std::optional<TlsOptions> tls;
+  /// Who may be which switch (see "Admission" above); unset admits every datapath id.
+  AdmissionHook admit;
 };
 
 namespace detail {
@@ -82,8 +141,10 @@ class SwitchManager {
 
   /// Passive mode on one address ("0.0.0.0", "::", "127.0.0.1", ...). Port 0 picks a free
   /// port. Returns the bound port, or why binding failed.
+  /// Transport::Tls needs ManagerOptions::tls (the error says why it could not be loaded).
   Expected<std::uint16_t, std::string> listen(const std::string& address,
-                                              std::uint16_t port = ofp::kDefaultPort);
+                                              std::uint16_t port = ofp::kDefaultPort,
+                                              Transport transport = Transport::Tcp);
   /// Passive mode on every IPv4 and IPv6 address: a dual-stack "::" socket, or "0.0.0.0"
   /// where the host has no IPv6.
   Expected<std::uint16_t, std::string> listen_any(std::uint16_t port = ofp::kDefaultPort);
@@ -91,6 +152,8 @@ class SwitchManager {
   /// Active mode: connects to a switch listening at address:port (an IP literal or a host
   /// name) and keeps reconnecting with backoff until stop().
   void connect(const std::string& address, std::uint16_t port);
+  /// Active mode over `transport`; fails only when TLS is asked for and cannot be set up.
+  Expected<void, std::string> connect(const std::string& address, std::uint16_t port, Transport transport);
 
   /// Closes listeners, connectors and every connection (observers see SwitchDown/Shutdown).
   void stop();
