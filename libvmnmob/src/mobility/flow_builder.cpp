@@ -60,7 +60,7 @@ void build_base_flows(const SwitchFlowContext& ctx, std::uint32_t generation, st
 
   // RARP gets its own flow: the announce after a migration must not wait behind other
   // packet-ins on a shared, rate-limited path (SYSTEM.md, OVS facts).
-  ofp::FlowMod rarp = flow(ctx, table::kClassify, priority::kArp, cookie);
+  ofp::FlowMod rarp = flow(ctx, table::kClassify, priority::kAnnounce, cookie);
   rarp.match.add(OxmField::EthType, kEthTypeRarp);
   rarp.instructions.push_back(ofp::ApplyActions{actions(to_controller)});
   out.push_back(std::move(rarp));

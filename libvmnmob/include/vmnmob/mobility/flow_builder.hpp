@@ -66,6 +66,9 @@ inline constexpr std::uint8_t kCount = 5;
 }  // namespace table
 
 namespace priority {
+/// RARP above ARP: the matches cannot overlap, but OVS (and most switches) look up and queue
+/// by priority first, and the announce of a migration must never wait behind an ARP flood.
+inline constexpr std::uint16_t kAnnounce = 1010;
 inline constexpr std::uint16_t kArp = 1000;
 inline constexpr std::uint16_t kUplink = 100;
 inline constexpr std::uint16_t kLocalDelivery = 300;  // = kTranslate, see the layout

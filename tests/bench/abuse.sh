@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Migration reaction time of vmnctl-ofc with and without an ARP packet-in flood from another
+# switch (loopback only). docs/BENCHMARKS.md records the numbers.
+#   bash tests/bench/abuse.sh [BUILD_DIR]    (default build/release; vmnctl-ofc and vmnbench built)
+# The controller runs on CPU 0, vmnbench and the flooder on CPU 1.
+set -euo pipefail
+build=${1:-build/release}
+here=$(cd "$(dirname "$0")" && pwd)
+bench=$build/tests/bench/vmnbench/vmnbench ctl=$build/apps/vmnctl-ofc/vmnctl-ofc
+rate=${FLOOD_RATE:-200000} trials=${TRIALS:-20}
+work=$(mktemp -d /tmp/vmnmob-abuse.XXXXXX)
+pid="" flood=""
+cleanup() {
+  [[ -n "$flood" ]] && kill "$flood" 2>/dev/null && wait "$flood" 2>/dev/null || true
+  [[ -n "$pid" ]] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+args=(migration --controller "127.0.0.1:$port" --switches 4 --correspondents 10 --spread 3 --trials "$trials")
+"$bench" --write-config "$work/c.json" "${args[@]}"
+# One more site for the flooding switch.
+python3 - "$work/c.json" "$port" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["openflow"]["listen"] = "127.0.0.1:" + sys.argv[2]
+d["sites"].append({"name": "flood", "dpid": "0xf100d", "uplink": "up-flood", "gateway": "100.65.0.0",
+                   "mobile_pool": ["100.65.0.1-100.65.0.254"]})
+json.dump(d, open(sys.argv[1], "w"))
+PY
+run() {  # run NAME [flood]
+  taskset -c 0 "$ctl" --config "$work/c.json" >"$work/$1.log" 2>&1 &
+  pid=$!
+  sleep 0.5
+  if [[ ${2:-} == flood ]]; then
+    taskset -c 1 python3 "$here/abuse_flood.py" --controller "127.0.0.1:$port" --rate "$rate" --seconds 30 \
+      >"$work/flood.json" &
+    flood=$!
+    sleep 1
+  fi
+  taskset -c 1 "$bench" "${args[@]}" --json >"$work/$1.json"
+  if [[ -n "$flood" ]]; then kill "$flood" 2>/dev/null; wait "$flood" 2>/dev/null || true; flood=""; fi
+  kill "$pid"; wait "$pid" || true; pid=""
+}
+run quiet
+run flooded flood
+python3 - "$work" <<'PY'
+import json, sys, pathlib
+w = pathlib.Path(sys.argv[1])
+for name in ("quiet", "flooded"):
+    d = json.loads((w / f"{name}.json").read_text())
+    r = d["reaction_us"]
+    print(f"{name:8} reaction us: median {r['median']:.0f} min {r['min']:.0f} max {r['max']:.0f} (n={r['n']}); "
+          f"incomplete {d['trials_incomplete']}, missing flow-mods {d['trials_missing_flow_mods']}, "
+          f"wrong {d['wrong_total']}, timeouts {d['timeouts_total']}, disconnects {d['disconnects']}")
+print("flood:", (w / "flood.json").read_text().strip())
+log = (w / "flooded.log").read_text().splitlines()
+print("\n".join(l for l in log if "packet-ins-dropped" in l or "limit-hit" in l)[:2000])
+PY
+echo "work dir: $work"
