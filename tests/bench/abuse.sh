@@ -27,8 +27,15 @@ d["sites"].append({"name": "flood", "dpid": "0xf100d", "uplink": "up-flood", "ga
                    "mobile_pool": ["100.65.0.1-100.65.0.254"]})
 json.dump(d, open(sys.argv[1], "w"))
 PY
-run() {  # run NAME [flood]
-  taskset -c 0 "$ctl" --config "$work/c.json" >"$work/$1.log" 2>&1 &
+# The same without packet-in limits (every bucket rate 0), to see what they change.
+python3 - "$work/c.json" "$work/nolimits.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["limits"] = {k: {"rate": 0, "burst": 0} for k in ("packet_in_per_switch", "packet_in_per_port", "announce_per_switch")}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+run() {  # run NAME [flood [CONFIG]]
+  taskset -c 0 "$ctl" --config "${3:-$work/c.json}" >"$work/$1.log" 2>&1 &
   pid=$!
   sleep 0.5
   if [[ ${2:-} == flood ]]; then
@@ -39,21 +46,24 @@ run() {  # run NAME [flood]
   fi
   taskset -c 1 "$bench" "${args[@]}" --json >"$work/$1.json"
   if [[ -n "$flood" ]]; then kill "$flood" 2>/dev/null; wait "$flood" 2>/dev/null || true; flood=""; fi
+  [[ ${2:-} == flood ]] && mv "$work/flood.json" "$work/$1.flood.json"
   kill "$pid"; wait "$pid" || true; pid=""
 }
 run quiet
 run flooded flood
+run flooded-nolimits flood "$work/nolimits.json"
 python3 - "$work" <<'PY'
 import json, sys, pathlib
 w = pathlib.Path(sys.argv[1])
-for name in ("quiet", "flooded"):
+for name in ("quiet", "flooded", "flooded-nolimits"):
     d = json.loads((w / f"{name}.json").read_text())
     r = d["reaction_us"]
     print(f"{name:8} reaction us: median {r['median']:.0f} min {r['min']:.0f} max {r['max']:.0f} (n={r['n']}); "
           f"incomplete {d['trials_incomplete']}, missing flow-mods {d['trials_missing_flow_mods']}, "
           f"wrong {d['wrong_total']}, timeouts {d['timeouts_total']}, disconnects {d['disconnects']}")
-print("flood:", (w / "flood.json").read_text().strip())
+    if name != "quiet":
+        print("   flood:", (w / f"{name}.flood.json").read_text().strip())
 log = (w / "flooded.log").read_text().splitlines()
-print("\n".join(l for l in log if "packet-ins-dropped" in l or "limit-hit" in l)[:2000])
+print("\n".join(l for l in log if "over the limits are being dropped" in l or "so far)" in l)[:2000])
 PY
 echo "work dir: $work"
