@@ -214,9 +214,11 @@ void parse_limits(Checker& c, const json& j, LimitsConfig& out) {
   parse_rate(c, j, "announce_per_switch", out.packet_in.announce_per_switch);
   if (const json* m = c.field(j, "switch_meters", "limits", false)) {
     if (!m->is_boolean()) c.error("limits.switch_meters", "must be true or false");
-    else if (m->get<bool>())
-      c.error("limits.switch_meters", "meters on the packet-in flows are not implemented yet (docs/MOBILITY.md); use false");
+    else out.switch_meters = m->get<bool>();
   }
+  if (out.switch_meters && (out.packet_in.per_switch.per_second < 1 || out.packet_in.announce_per_switch.per_second < 1))
+    c.error("limits.switch_meters",
+            "needs limits.packet_in_per_switch.rate and limits.announce_per_switch.rate of at least 1 (the meters' rates)");
 }
 
 }  // namespace
@@ -345,6 +347,16 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
   }
 
   if (const json* limits = c.field(doc, "limits", "", false)) parse_limits(c, *limits, out.limits);
+  if (out.limits.switch_meters) {
+    // The switch's meters take the controller's per-switch rates (packets per second, rounded).
+    auto& m = out.mobility.switch_meters;
+    const auto& p = out.limits.packet_in;
+    m.enabled = true;
+    m.arp_rate = static_cast<std::uint32_t>(p.per_switch.per_second + 0.5);
+    m.arp_burst = static_cast<std::uint32_t>(p.per_switch.burst + 0.5);
+    m.announce_rate = static_cast<std::uint32_t>(p.announce_per_switch.per_second + 0.5);
+    m.announce_burst = static_cast<std::uint32_t>(p.announce_per_switch.burst + 0.5);
+  }
 
   if (const json* sf = c.field(doc, "state_file", "", false))
     if (auto s = c.string(sf, "state_file")) {

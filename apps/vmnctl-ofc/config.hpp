@@ -37,7 +37,8 @@ struct LimitsConfig {
   std::size_t connections_total = 4096;      // 0: no limit
   vmnmob::Duration handshake_timeout = std::chrono::seconds(10);
   vmnmob::mobility::AdmissionConfig packet_in;  // per_switch, per_port, announce_per_switch
-  /// OpenFlow meters on the packet-in flows (docs/MOBILITY.md): not available yet, off.
+  /// OpenFlow meters on the packet-in flows (docs/MOBILITY.md), at the per-switch and announce
+  /// rates; off by default (sets MobilityConfig::switch_meters).
   bool switch_meters = false;
   friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
