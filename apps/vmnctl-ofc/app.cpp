@@ -61,6 +61,10 @@ vmnmob::controller::ControllerOptions controller_options(const ControllerConfig&
   // Who may be which switch: openflow.* and sites[] cannot change live (reload refuses), so the
   // rule keeps a copy of the configuration it was started with.
   o.connection.admit = [config](const conn::AdmissionRequest& r) { return admit_switch(config, r); };
+  o.connection.limits.per_address = config.limits.connections_per_address;
+  o.connection.limits.total = config.limits.connections_total;
+  o.connection.session.handshake_timeout = config.limits.handshake_timeout;
+  o.admission = config.limits.packet_in;
   return o;
 }
 
@@ -233,6 +237,22 @@ void App::on_handshake_failed(const conn::HandshakeFailed& e) {
            {{"peer", e.peer}, {"reason", conn::to_string(e.reason)}, {"detail", e.detail}});
 }
 
+void App::on_packet_ins_dropped(std::uint64_t dp, const vmnmob::mobility::AdmissionCounters& c) {
+  // Once per burst (the controller's drop_report_gap), with the counters so far.
+  log_.log(LogLevel::Warn, "packet-ins-dropped",
+           fmt::format("dp {} packet-ins over the limits are being dropped (so far: {} port, {} switch, {} announce; "
+                       "{} admitted)",
+                       dpid_hex(dp), c.dropped_port, c.dropped_switch, c.dropped_announce, c.admitted),
+           {{"dpid", dpid_hex(dp)}, {"dropped_port", c.dropped_port}, {"dropped_switch", c.dropped_switch},
+            {"dropped_announce", c.dropped_announce}, {"admitted", c.admitted}});
+}
+
+void App::on_limit_hit(const conn::LimitHit& e) {
+  log_.log(LogLevel::Warn, "limit-hit",
+           fmt::format("{}: {} ({} so far)", conn::to_string(e.kind), e.detail, e.count),
+           {{"limit", conn::to_string(e.kind)}, {"detail", e.detail}, {"count", e.count}});
+}
+
 void App::reload(const ControllerConfig& next) {
   // All or nothing: every change is checked first; one that cannot be applied live refuses the
   // whole reload, so the running state never holds half a configuration.
@@ -246,6 +266,13 @@ void App::reload(const ControllerConfig& next) {
   if (tls_fields(next) != tls_fields(config_)) refused.push_back("openflow.tls cannot change while running");
   if (next.state_file != config_.state_file) refused.push_back("state_file cannot change while running");
   if (next.log_format != config_.log_format) refused.push_back("log.format cannot change while running");
+  // The connection manager's options are fixed at start; the packet-in rates change live.
+  if (next.limits.connections_per_address != config_.limits.connections_per_address ||
+      next.limits.connections_total != config_.limits.connections_total ||
+      next.limits.handshake_timeout != config_.limits.handshake_timeout)
+    refused.push_back("limits.connections_per_address, connections_total and handshake_timeout_s cannot change while running");
+  if (next.limits.switch_meters != config_.limits.switch_meters)
+    refused.push_back("limits.switch_meters cannot change while running");
   const auto& a = config_.mobility;
   const auto& b = next.mobility;
   if (!(a.home_prefix == b.home_prefix) || !(a.home_gateway == b.home_gateway) ||
@@ -293,6 +320,11 @@ void App::reload(const ControllerConfig& next) {
   }
   config_.make_before_break = next.make_before_break;
   controller_.set_break_order(next.make_before_break);
+  if (!(next.limits.packet_in == config_.limits.packet_in)) {
+    config_.limits.packet_in = next.limits.packet_in;
+    controller_.set_admission(next.limits.packet_in);
+    log_.log(LogLevel::Info, "limits-changed", "packet-in rates changed", {});
+  }
   for (std::size_t i : grown) {
     const auto& t = b.sites[i];
     auto added = controller_.engine().grow_pool(t.datapath_id, t.pool_ranges, t.pool_prefixes);

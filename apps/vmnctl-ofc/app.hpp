@@ -37,6 +37,8 @@ class App final : public vmnmob::controller::ControllerObserver {
   void on_state_changed() override;
   void on_delivery(const vmnmob::delivery::Report& r) override;
   void on_send_failed(std::uint64_t datapath_id, vmnmob::connection::SendError error) override;
+  void on_packet_ins_dropped(std::uint64_t datapath_id, const vmnmob::mobility::AdmissionCounters& c) override;
+  void on_limit_hit(const vmnmob::connection::LimitHit& e) override;
 
  private:
   ControllerConfig config_;

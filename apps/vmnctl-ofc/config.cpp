@@ -232,6 +232,47 @@ void parse_site(Checker& c, const json& j, const std::string& path, ControllerCo
   out.mobility.sites.push_back(std::move(site));
 }
 
+void parse_rate(Checker& c, const json& limits, std::string_view key, vmnmob::mobility::Rate& out) {
+  const std::string path = Checker::join("limits", key);
+  const json* j = c.field(limits, key, "limits", false);
+  if (!j || !c.object(*j, path, {"rate", "burst"})) return;
+  auto rate = c.number(c.field(*j, "rate", path, true), Checker::join(path, "rate"), 0, 1e7);
+  auto burst = c.number(c.field(*j, "burst", path, true), Checker::join(path, "burst"), 0, 1e7);
+  if (!rate || !burst) return;
+  if (*rate > 0 && *burst < 1) {
+    c.error(Checker::join(path, "burst"), "must be at least 1 when rate is set (0 rate: no limit)");
+    return;
+  }
+  out = {*rate, *burst};
+}
+
+void parse_limits(Checker& c, const json& j, LimitsConfig& out) {
+  if (!c.object(j, "limits",
+                {"connections_per_address", "connections_total", "handshake_timeout_s", "packet_in_per_switch",
+                 "packet_in_per_port", "announce_per_switch", "switch_meters"}))
+    return;
+  if (auto n = c.number(c.field(j, "connections_per_address", "limits", false), "limits.connections_per_address", 0, 1e6)) {
+    if (*n != static_cast<double>(static_cast<std::size_t>(*n))) c.error("limits.connections_per_address", "must be a whole number");
+    else out.connections_per_address = static_cast<std::size_t>(*n);
+  }
+  if (auto n = c.number(c.field(j, "connections_total", "limits", false), "limits.connections_total", 0, 1e6)) {
+    if (*n != static_cast<double>(static_cast<std::size_t>(*n))) c.error("limits.connections_total", "must be a whole number");
+    else out.connections_total = static_cast<std::size_t>(*n);
+  }
+  if (auto t = c.number(c.field(j, "handshake_timeout_s", "limits", false), "limits.handshake_timeout_s", 0.1, 3600))
+    out.handshake_timeout = std::chrono::duration_cast<vmnmob::Duration>(std::chrono::duration<double>(*t));
+  parse_rate(c, j, "packet_in_per_switch", out.packet_in.per_switch);
+  parse_rate(c, j, "packet_in_per_port", out.packet_in.per_port);
+  parse_rate(c, j, "announce_per_switch", out.packet_in.announce_per_switch);
+  if (const json* m = c.field(j, "switch_meters", "limits", false)) {
+    if (!m->is_boolean()) c.error("limits.switch_meters", "must be true or false");
+    else out.switch_meters = m->get<bool>();
+  }
+  if (out.switch_meters && (out.packet_in.per_switch.per_second < 1 || out.packet_in.announce_per_switch.per_second < 1))
+    c.error("limits.switch_meters",
+            "needs limits.packet_in_per_switch.rate and limits.announce_per_switch.rate of at least 1 (the meters' rates)");
+}
+
 }  // namespace
 
 std::string Endpoint::to_string() const {
@@ -385,7 +426,7 @@ std::optional<LogLevel> parse_log_level(std::string_view s) {
 vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
   Checker c;
   ControllerConfig out;
-  if (!c.object(doc, "", {"openflow", "home", "sites", "mobility", "state_file", "log"}))
+  if (!c.object(doc, "", {"openflow", "home", "sites", "mobility", "limits", "state_file", "log"}))
     return vmnmob::unexpected(c.errors);
 
   if (const json* of = c.field(doc, "openflow", "", false);
@@ -471,6 +512,18 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
       else
         c.error("mobility.make_before_break", "must be \"switch\" or \"network\"");
     }
+  }
+
+  if (const json* limits = c.field(doc, "limits", "", false)) parse_limits(c, *limits, out.limits);
+  if (out.limits.switch_meters) {
+    // The switch's meters take the controller's per-switch rates (packets per second, rounded).
+    auto& m = out.mobility.switch_meters;
+    const auto& p = out.limits.packet_in;
+    m.enabled = true;
+    m.arp_rate = static_cast<std::uint32_t>(p.per_switch.per_second + 0.5);
+    m.arp_burst = static_cast<std::uint32_t>(p.per_switch.burst + 0.5);
+    m.announce_rate = static_cast<std::uint32_t>(p.announce_per_switch.per_second + 0.5);
+    m.announce_burst = static_cast<std::uint32_t>(p.announce_per_switch.burst + 0.5);
   }
 
   if (const json* sf = c.field(doc, "state_file", "", false))

@@ -14,6 +14,7 @@
 #include "vmnmob/base/expected.hpp"
 #include "vmnmob/connection/switch_manager.hpp"
 #include "vmnmob/delivery/delivery.hpp"
+#include "vmnmob/mobility/admission.hpp"
 #include "vmnmob/mobility/config.hpp"
 
 namespace vmnctl {
@@ -52,6 +53,19 @@ struct SiteAccess {
 /// see vmnmob/delivery/delivery.hpp).
 using BreakOrder = vmnmob::delivery::BreakOrder;
 
+/// The top-level `limits` section: connection limits (vmnmob/connection/switch_manager.hpp,
+/// ConnectionLimits) and packet-in token buckets (vmnmob/mobility/admission.hpp).
+struct LimitsConfig {
+  std::size_t connections_per_address = 16;  // 0: no limit
+  std::size_t connections_total = 4096;      // 0: no limit
+  vmnmob::Duration handshake_timeout = std::chrono::seconds(10);
+  vmnmob::mobility::AdmissionConfig packet_in;  // per_switch, per_port, announce_per_switch
+  /// OpenFlow meters on the packet-in flows (docs/MOBILITY.md), at the per-switch and announce
+  /// rates; off by default (sets MobilityConfig::switch_meters).
+  bool switch_meters = false;
+  friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
+};
+
 struct ControllerConfig {
   Endpoint listen{"0.0.0.0", 6653};
   /// Active mode: switches that listen (ovs-vsctl set-controller BR ptcp:PORT).
@@ -63,6 +77,7 @@ struct ControllerConfig {
   std::vector<SiteAccess> site_access;  // parallel to mobility.sites
   std::optional<std::string> state_file;
   BreakOrder make_before_break = BreakOrder::Switch;
+  LimitsConfig limits;
   LogLevel log_level = LogLevel::Info;
   LogFormat log_format = LogFormat::Text;
 };

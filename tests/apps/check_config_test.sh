@@ -19,6 +19,12 @@ expect=(
   "sites[1].mobile_pool[0]: overlaps sites[0].mobile_pool[0]"
   "mobility.moa_hold_s: must be between"
   "mobility.make_before_break: must be \"switch\" or \"network\""
+  "limits.packets: unknown key"
+  "limits.connections_per_address: must be a whole number"
+  "limits.handshake_timeout_s: must be between"
+  "limits.packet_in_per_port.burst: is required"
+  "limits.announce_per_switch.burst: must be at least 1"
+  "limits.switch_meters: must be true or false"
 )
 for e in "${expect[@]}"; do
   grep -qF "$e" <<<"$out" || { echo "FAIL: missing '$e'"; exit 1; }

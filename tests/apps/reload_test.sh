@@ -29,7 +29,7 @@ config() {
     {"name": "site-a", "dpid": "0xa", "uplink": "up-a", "gateway": "192.168.1.1", "mobile_pool": $pool_a},
     {"name": "site-b", "dpid": "$dpid_b", "uplink": "up-b", "gateway": "192.168.2.1", "mobile_pool": $pool_b}$extra
   ],
-  "mobility": {"moa_hold_s": 30},
+  "mobility": {"moa_hold_s": 30},${LIMITS:-}
   "state_file": "$work/state.json",
   "log": {"level": "info"} }
 JSON
@@ -99,7 +99,19 @@ cmp -s "$work/state.json" "$work/state.grown" || fail "a refused reload changed 
 kill -0 "$pid" 2>/dev/null || fail "the controller exited"
 serving || fail "no HELLO after the refused reloads"
 
-# 5. Restart with the grown configuration: the grown pools come back from the state file.
+# 5. Limits: packet-in rates change live; a connection limit cannot (refused, nothing changed).
+grown_a='["192.168.1.100-192.168.1.101", "192.168.1.200-192.168.1.209"]' grown_b='["192.168.2.100-192.168.2.149"]'
+LIMITS=' "limits": {"packet_in_per_port": {"rate": 20, "burst": 10}},' config "$work/c.json" "$grown_a" "$grown_b"
+kill -HUP "$pid"
+wait_log "packet-in rates changed"
+wait_log "configuration reloaded" 2
+LIMITS=' "limits": {"packet_in_per_port": {"rate": 20, "burst": 10}, "connections_per_address": 3},' \
+  config "$work/c.json" "$grown_a" "$grown_b"
+kill -HUP "$pid"
+wait_log "reload refused: limits.connections_per_address, connections_total and handshake_timeout_s cannot change while running"
+serving || fail "no HELLO after the limits reloads"
+
+# 6. Restart with the grown configuration: the grown pools come back from the state file.
 kill -TERM "$pid"
 wait "$pid" || fail "the controller did not stop cleanly"
 pid=""

@@ -47,6 +47,15 @@ std::vector<RecordedEvent> RecordingObserver::events() const {
   return events_;
 }
 
+void RecordingObserver::on_limit_hit(const connection::LimitHit& e) {
+  RecordedEvent r;
+  r.kind = Kind::Limit;
+  r.limit = e.kind;
+  r.detail = e.detail;
+  r.limit_count = e.count;
+  record(std::move(r));
+}
+
 void RecordingObserver::on_switch_up(const connection::SwitchUp& e) {
   if (up_hook) up_hook(e);
   RecordedEvent r;

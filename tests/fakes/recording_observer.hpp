@@ -15,7 +15,7 @@
 namespace vmnmob::testing {
 
 struct RecordedEvent {
-  enum class Kind { Up, Down, PacketIn, PortStatus, FlowRemoved, Error, Role, Other, HandshakeFailed };
+  enum class Kind { Up, Down, PacketIn, PortStatus, FlowRemoved, Error, Role, Other, HandshakeFailed, Limit };
   Kind kind = Kind::Up;
   connection::DatapathId datapath_id = 0;
   std::string peer;
@@ -26,6 +26,8 @@ struct RecordedEvent {
   std::optional<ofp::Message> message;  // PacketIn (data owned), PortStatus, FlowRemoved, Error, Other
   ofp::ControllerRole role = ofp::ControllerRole::NoChange;
   std::uint64_t generation_id = 0;
+  connection::LimitHit::Kind limit = connection::LimitHit::Kind::AcceptError;  // Limit
+  std::uint64_t limit_count = 0;
   bool consumed = false;
 };
 
@@ -55,6 +57,7 @@ class RecordingObserver : public connection::SwitchObserver {
   void on_role_change(const connection::RoleChangeEvent& e) override;
   void on_other_message(const connection::OtherMessageEvent& e) override;
   void on_handshake_failed(const connection::HandshakeFailed& e) override;
+  void on_limit_hit(const connection::LimitHit& e) override;
 
  private:
   void record(RecordedEvent e);

@@ -58,12 +58,14 @@ TEST_CASE("switch up: reconcile delete, then ARP and RARP to the controller and 
   const ofp::FlowMod& rarp_flow = flow_mod(b.messages[1]);
   CHECK(rarp_flow.cookie == base);
   CHECK(rarp_flow.table_id == 0);
-  CHECK(rarp_flow.priority == 1000);
+  CHECK(rarp_flow.priority == 1010);  // the announce's own priority, above ARP's
   CHECK(rarp_flow.match.get_uint(ofp::OxmField::EthType) == 0x8035u);
   CHECK(rarp_flow.match.fields.size() == 1);
   CHECK(rarp_flow.instructions == ofp::InstructionList{ofp::ApplyActions{{ofp::Output{ofp::port::kController, 0xffff}}}});
   const ofp::FlowMod& arp_flow = flow_mod(b.messages[2]);
   CHECK(arp_flow.match.get_uint(ofp::OxmField::EthType) == 0x0806u);
+  CHECK(arp_flow.priority == 1000);
+  CHECK(rarp_flow.priority > arp_flow.priority);
   CHECK(arp_flow.match.fields.size() == 1);  // no eth_dst: unicast ARP reaches us too
   CHECK(arp_flow.priority == 1000);
   const ofp::FlowMod& uplink = flow_mod(b.messages[3]);

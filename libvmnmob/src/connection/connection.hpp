@@ -68,6 +68,17 @@ class Hub : public std::enable_shared_from_this<Hub> {
   void switch_down(Connection& conn, const SwitchDown& event);
   void forget(const Connection* conn);
 
+  /// Passive mode: whether a connection from `address` may be adopted under
+  /// ConnectionLimits; counts and reports (once per burst) a refusal. On true, the caller
+  /// must adopt the socket with `address` so forget() can release it.
+  bool admit(const asio::ip::address& address, TimePoint now);
+  /// `tls`: the server context of a TLS listener, or null.
+  std::shared_ptr<Connection> adopt_accepted(tcp::socket socket, const asio::ip::address& address,
+                                             std::shared_ptr<asio::ssl::context> tls);
+  /// accept() failed: counts it and reports once per burst.
+  void accept_failed(const boost::system::error_code& ec, TimePoint now);
+  ManagerCounters counters() const;
+
   std::shared_ptr<Connection> find(DatapathId id) const;
   std::vector<DatapathId> datapath_ids() const;
   std::size_t connection_count() const;
@@ -82,6 +93,13 @@ class Hub : public std::enable_shared_from_this<Hub> {
   std::map<DatapathId, std::weak_ptr<Connection>> registry_;
   std::map<const Connection*, std::weak_ptr<Connection>> connections_;
   std::shared_ptr<asio::ssl::context> tls_server_, tls_client_;  // under mutex_
+
+  // Limits (passive connections by source address); under mutex_.
+  void report(LimitHit::Kind kind, std::string detail, std::uint64_t count, TimePoint now);
+  std::map<asio::ip::address, std::size_t> per_address_;
+  std::map<const Connection*, asio::ip::address> address_of_;
+  ManagerCounters counters_;
+  TimePoint last_hit_[3]{};  // by LimitHit::Kind, for the once-per-burst report
 };
 
 class Connection final : public Switch, public std::enable_shared_from_this<Connection> {

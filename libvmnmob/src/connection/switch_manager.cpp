@@ -78,6 +78,73 @@ void Hub::switch_down(Connection& conn, const SwitchDown& event) {
 void Hub::forget(const Connection* conn) {
   std::lock_guard lock(mutex_);
   connections_.erase(conn);
+  if (auto it = address_of_.find(conn); it != address_of_.end()) {
+    if (auto count = per_address_.find(it->second); count != per_address_.end() && --count->second == 0)
+      per_address_.erase(count);
+    address_of_.erase(it);
+  }
+}
+
+// ---- Limits ----
+
+void Hub::report(LimitHit::Kind kind, std::string detail, std::uint64_t count, TimePoint now) {
+  TimePoint& last = last_hit_[static_cast<std::size_t>(kind)];
+  const bool new_burst = last == TimePoint{} || now - last >= options_.limits.burst_gap;
+  last = now;
+  if (!new_burst) return;
+  LimitHit event{kind, std::move(detail), count};
+  notify([&](SwitchObserver& o) { o.on_limit_hit(event); });
+}
+
+bool Hub::admit(const asio::ip::address& address, TimePoint now) {
+  const ConnectionLimits& limits = options_.limits;
+  std::unique_lock lock(mutex_);
+  if (limits.total != 0 && connections_.size() >= limits.total) {
+    const std::uint64_t count = ++counters_.refused_total;
+    lock.unlock();
+    report(LimitHit::Kind::ConnectionsTotal, address.to_string(), count, now);
+    return false;
+  }
+  if (limits.per_address != 0) {
+    auto it = per_address_.find(address);
+    if (it != per_address_.end() && it->second >= limits.per_address) {
+      const std::uint64_t count = ++counters_.refused_per_address;
+      lock.unlock();
+      report(LimitHit::Kind::ConnectionsPerAddress, address.to_string(), count, now);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::shared_ptr<Connection> Hub::adopt_accepted(tcp::socket socket, const asio::ip::address& address,
+                                                std::shared_ptr<asio::ssl::context> tls) {
+  auto conn = std::make_shared<Connection>(shared_from_this(), std::move(socket), std::move(tls), true);
+  {
+    std::lock_guard lock(mutex_);
+    connections_[conn.get()] = conn;
+    ++per_address_[address];
+    address_of_[conn.get()] = address;
+    ++counters_.accepted;
+  }
+  conn->start({}, {});
+  return conn;
+}
+
+void Hub::accept_failed(const boost::system::error_code& ec, TimePoint now) {
+  std::uint64_t count = 0;
+  {
+    std::lock_guard lock(mutex_);
+    count = ++counters_.accept_errors;
+  }
+  report(LimitHit::Kind::AcceptError, ec.message(), count, now);
+}
+
+ManagerCounters Hub::counters() const {
+  std::lock_guard lock(mutex_);
+  ManagerCounters c = counters_;
+  c.connections = connections_.size();
+  return c;
 }
 
 std::shared_ptr<Connection> Hub::find(DatapathId id) const {
@@ -115,14 +182,36 @@ std::vector<std::shared_ptr<Connection>> Hub::all_connections() const {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(std::shared_ptr<Hub> hub, tcp::acceptor acceptor, std::shared_ptr<asio::ssl::context> tls)
-      : hub_(std::move(hub)), acceptor_(std::move(acceptor)), tls_(std::move(tls)) {}
+      : hub_(std::move(hub)), acceptor_(std::move(acceptor)), tls_(std::move(tls)), backoff_(acceptor_.get_executor()) {}
 
   void accept() {
     acceptor_.async_accept([self = shared_from_this()](const boost::system::error_code& ec,
                                                        tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-      if (!ec) self->hub_->adopt(std::move(socket), {}, {}, self->tls_, true);
-      // Errors such as EMFILE are transient: keep accepting.
+      const TimePoint now = Clock::now();
+      if (ec) {
+        // EMFILE/ENFILE/ENOBUFS leave the peer in the backlog, so accepting again at once
+        // fails again at once (a busy loop at 100% CPU that starves every switch): count it,
+        // report the burst once, and wait before the next accept.
+        self->hub_->accept_failed(ec, now);
+        self->backoff_.expires_after(self->hub_->options().limits.accept_backoff);
+        self->backoff_.async_wait([self](const boost::system::error_code& wait_ec) {
+          if (!wait_ec && self->acceptor_.is_open()) self->accept();
+        });
+        return;
+      }
+      boost::system::error_code endpoint_ec;
+      const auto address = socket.remote_endpoint(endpoint_ec).address();
+      if (endpoint_ec) {
+        // The peer left before we looked: nothing to serve.
+      } else if (self->hub_->admit(address, now)) {
+        self->hub_->adopt_accepted(std::move(socket), address, self->tls_);
+      } else {
+        // Over a limit: accepted only to be closed at once (a reset, no TIME_WAIT kept here).
+        boost::system::error_code ignored;
+        socket.set_option(asio::socket_base::linger(true, 0), ignored);
+        socket.close(ignored);
+      }
       self->accept();
     });
   }
@@ -130,6 +219,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
       boost::system::error_code ignored;
       self->acceptor_.close(ignored);
+      self->backoff_.cancel();
     });
   }
 
@@ -137,6 +227,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::shared_ptr<Hub> hub_;
   tcp::acceptor acceptor_;
   std::shared_ptr<asio::ssl::context> tls_;  // null: plain TCP
+  asio::steady_timer backoff_;
 };
 
 // ---- Active mode ----
@@ -332,6 +423,17 @@ std::shared_ptr<Switch> SwitchManager::find(DatapathId datapath_id) const {
 std::vector<DatapathId> SwitchManager::datapath_ids() const { return hub_->datapath_ids(); }
 
 std::size_t SwitchManager::connection_count() const { return hub_->connection_count(); }
+
+ManagerCounters SwitchManager::counters() const { return hub_->counters(); }
+
+std::string_view to_string(LimitHit::Kind kind) {
+  switch (kind) {
+    case LimitHit::Kind::ConnectionsPerAddress: return "connections per address";
+    case LimitHit::Kind::ConnectionsTotal: return "connections in total";
+    case LimitHit::Kind::AcceptError: return "accept failed";
+  }
+  return "unknown";
+}
 
 const ManagerOptions& SwitchManager::options() const { return hub_->options(); }
 

@@ -3,6 +3,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <map>
+
 namespace vmnmob::controller {
 
 namespace conn = connection;
@@ -34,6 +36,7 @@ class Controller::Impl final : public conn::SwitchObserver, public delivery::Swi
         observer(obs != nullptr ? *obs : kSilent),
         engine(std::move(e)),
         delivery(*this, options.delivery),
+        admission(options.admission),
         tick(io),
         manager(std::make_unique<conn::SwitchManager>(io, options.connection)) {
     manager->add_observer(*this);
@@ -43,6 +46,8 @@ class Controller::Impl final : public conn::SwitchObserver, public delivery::Swi
   ControllerObserver& observer;
   mobility::MobilityEngine engine;
   delivery::Delivery delivery;
+  mobility::PacketInAdmission admission;
+  std::map<std::uint64_t, TimePoint> last_drop;  // by switch, for once-per-burst reports
   mobility::Batch batch;                  // reused: the hot path stops allocating once warm
   std::vector<delivery::Report> reports;  // reused
   conn::Switch* origin = nullptr;         // the switch whose event is being handled
@@ -111,11 +116,14 @@ class Controller::Impl final : public conn::SwitchObserver, public delivery::Swi
     observer.on_switch_down(e);
     batch.clear();
     engine.on_switch_down(now, e.datapath_id, batch);
+    admission.forget(e.datapath_id);
     delivery.on_switch_down(now, e.datapath_id, reports);
     run(now);
   }
   void on_packet_in(const conn::PacketInEvent& e) override {
     const auto now = Clock::now();
+    const std::uint64_t dp = e.sw.datapath_id();
+    if (!admission.admit(now, dp, e.packet_in.in_port(), e.packet_in.data.span())) return dropped(now, dp);
     batch.clear();
     engine.on_packet_in(now, e.sw.datapath_id(), e.packet_in, batch);
     if (batch.messages.empty() && batch.events.empty()) return;
@@ -148,6 +156,14 @@ class Controller::Impl final : public conn::SwitchObserver, public delivery::Swi
     run(now, &e.sw);
   }
   void on_handshake_failed(const conn::HandshakeFailed& e) override { observer.on_handshake_failed(e); }
+  void on_limit_hit(const conn::LimitHit& e) override { observer.on_limit_hit(e); }
+
+  void dropped(TimePoint now, std::uint64_t dp) {
+    TimePoint& last = last_drop[dp];
+    const bool new_burst = last == TimePoint{} || now - last >= options.drop_report_gap;
+    last = now;
+    if (new_burst) observer.on_packet_ins_dropped(dp, admission.counters(dp));
+  }
 };
 
 Controller::Controller(boost::asio::io_context& io, mobility::MobilityEngine engine, ControllerOptions options,
@@ -164,6 +180,8 @@ conn::SwitchManager& Controller::switches() { return *impl_->manager; }
 const mobility::MobilityEngine& Controller::engine() const { return impl_->engine; }
 mobility::MobilityEngine& Controller::engine() { return impl_->engine; }
 const delivery::Delivery& Controller::delivery() const { return impl_->delivery; }
+const mobility::PacketInAdmission& Controller::admission() const { return impl_->admission; }
+void Controller::set_admission(const mobility::AdmissionConfig& config) { impl_->admission.set_config(config); }
 void Controller::set_break_order(delivery::BreakOrder order) { impl_->delivery.set_order(order); }
 
 Expected<void, std::string> Controller::restore(const nlohmann::json& snapshot) {

@@ -54,20 +54,45 @@ RemoteFlowParams remote_params(const Vmn& v) {
   return {v.id, v.generation, v.home_address, v.mobile_address};
 }
 
+std::vector<ofp::MeterMod> build_packet_in_meters(const SwitchMeters& meters) {
+  std::vector<ofp::MeterMod> out;
+  if (!meters.enabled) return out;
+  auto meter = [&](ofp::MeterModCommand command, std::uint32_t id, std::uint32_t rate, std::uint32_t burst) {
+    ofp::MeterMod m;
+    m.command = command;
+    m.meter_id = id;
+    if (command != ofp::MeterModCommand::Delete) {
+      m.flags = ofp::meter_flags::kPktps | ofp::meter_flags::kBurst | ofp::meter_flags::kStats;
+      m.bands.push_back(ofp::MeterBand{ofp::MeterBandType::Drop, rate, burst, 0, 0, {}});
+    }
+    out.push_back(std::move(m));
+  };
+  // Delete first: a meter left by an earlier run would make ADD fail with METER_EXISTS, and
+  // deleting an absent meter is not an error (§7.3.4.5).
+  meter(ofp::MeterModCommand::Delete, meters.arp_meter_id, 0, 0);
+  meter(ofp::MeterModCommand::Delete, meters.announce_meter_id, 0, 0);
+  meter(ofp::MeterModCommand::Add, meters.arp_meter_id, meters.arp_rate, meters.arp_burst);
+  meter(ofp::MeterModCommand::Add, meters.announce_meter_id, meters.announce_rate, meters.announce_burst);
+  return out;
+}
+
 void build_base_flows(const SwitchFlowContext& ctx, std::uint32_t generation, std::vector<ofp::FlowMod>& out) {
   const std::uint64_t cookie = Cookie::make(ctx.cookie_owner, FlowKind::Base, generation, 0);
   const ofp::Output to_controller{ofp::port::kController, ofp::kControllerMaxLenNoBuffer};
 
   // RARP gets its own flow: the announce after a migration must not wait behind other
   // packet-ins on a shared, rate-limited path (SYSTEM.md, OVS facts).
-  ofp::FlowMod rarp = flow(ctx, table::kClassify, priority::kArp, cookie);
+  ofp::FlowMod rarp = flow(ctx, table::kClassify, priority::kAnnounce, cookie);
   rarp.match.add(OxmField::EthType, kEthTypeRarp);
+  // OF 1.3 §5.9: the meter instruction comes first (OVS refuses another order).
+  if (ctx.announce_meter) rarp.instructions.push_back(ofp::MeterInstruction{*ctx.announce_meter});
   rarp.instructions.push_back(ofp::ApplyActions{actions(to_controller)});
   out.push_back(std::move(rarp));
 
   // All ARP, unicast included: guests re-check neighbours with unicast ARP to the peer's MAC.
   ofp::FlowMod arp = flow(ctx, table::kClassify, priority::kArp, cookie);
   arp.match.add(OxmField::EthType, kEthTypeArp);
+  if (ctx.arp_meter) arp.instructions.push_back(ofp::MeterInstruction{*ctx.arp_meter});
   arp.instructions.push_back(ofp::ApplyActions{actions(to_controller)});
   out.push_back(std::move(arp));
 

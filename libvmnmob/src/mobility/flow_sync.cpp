@@ -48,6 +48,12 @@ void BatchAssembly::add(std::uint64_t datapath_id, ofp::FlowMod flow_mod) {
   o.message.body.emplace<ofp::FlowMod>(std::move(flow_mod));
 }
 
+void BatchAssembly::add_message(std::uint64_t datapath_id, ofp::MessageBody body) {
+  Outgoing& o = out_->messages.emplace_back();
+  o.datapath_id = datapath_id;
+  o.message.body = std::move(body);
+}
+
 void BatchAssembly::delete_after_barrier(std::uint64_t datapath_id, ofp::FlowMod flow_mod) {
   Outgoing& o = deletes_.emplace_back();
   o.datapath_id = datapath_id;
@@ -77,6 +83,7 @@ void FlowSync::reconcile(std::uint64_t dp, SwitchState& st) {
   // be stale. Delete all of it (by the owner byte) before adding the current set.
   st.forget_installed();
   batch_.add(dp, delete_by_cookie(std::uint64_t{s_.config.cookie_owner} << 56, Cookie::kOwnerMask));
+  for (ofp::MeterMod& m : build_packet_in_meters(s_.config.switch_meters)) batch_.add_message(dp, std::move(m));
   sync_base(dp, st);
   sync_all_local(dp);
   std::vector<VmnId> peers;  // sync_remote may erase entries: not while iterating them

@@ -55,6 +55,15 @@ nlohmann::json controller_config(const NetworkPlan& plan, const std::string& lis
         {"virtual_gateway_mac", NetworkPlan::virtual_gateway_mac().to_string()}}},
       {"sites", sites},
       {"mobility", {{"moa_hold_s", hold_s}}},
+      // A load tool measures what the controller can do, not its protection: one address opens
+      // up to 1000 switch connections and each switch asks at full speed, so the limits are off
+      // (tests/bench/abuse.sh measures them).
+      {"limits",
+       {{"connections_per_address", 0},
+        {"connections_total", 0},
+        {"packet_in_per_switch", {{"rate", 0}, {"burst", 0}}},
+        {"packet_in_per_port", {{"rate", 0}, {"burst", 0}}},
+        {"announce_per_switch", {{"rate", 0}, {"burst", 0}}}}},
       {"log", {{"level", "warn"}, {"format", "text"}}},
   };
 }

@@ -77,6 +77,17 @@ struct HandshakeFailed {
   DatapathId datapath_id = 0;  // the id the peer claimed, when refused by admission; else 0
 };
 
+/// A connection limit was hit or accept() failed (switch_manager.hpp, ConnectionLimits).
+/// Reported once per burst (the first hit after a quiet `burst_gap`), not once per connection:
+/// `count` is the counter of that kind at the time, so a host can log the burst's size later.
+struct LimitHit {
+  enum class Kind : std::uint8_t { ConnectionsPerAddress, ConnectionsTotal, AcceptError };
+  Kind kind;
+  std::string detail;  // the peer address, or the accept error
+  std::uint64_t count;
+};
+std::string_view to_string(LimitHit::Kind kind);
+
 /// Observers override what they need. Callbacks run on the switch's strand, one at a time
 /// per switch, and must not block (see the threading model in switch_manager.hpp).
 class SwitchObserver {
@@ -91,6 +102,8 @@ class SwitchObserver {
   virtual void on_role_change(const RoleChangeEvent&) {}
   virtual void on_other_message(const OtherMessageEvent&) {}
   virtual void on_handshake_failed(const HandshakeFailed&) {}
+  /// Runs on the listener's executor, not on a switch strand.
+  virtual void on_limit_hit(const LimitHit&) {}
 };
 
 }  // namespace vmnmob::connection

@@ -109,8 +109,33 @@ struct Admission {
 /// concurrently when several threads run the io_context.
 using AdmissionHook = std::function<Admission(const AdmissionRequest&)>;
 
+/// Bounds on who may hold a TCP connection (passive mode). A connection over a limit is
+/// accepted and closed at once (it is counted, and reported once per burst, see LimitHit); the
+/// handshake timeout (SessionConfig::handshake_timeout) bounds a peer that stays silent.
+struct ConnectionLimits {
+  /// Connections from one source address, handshake included (0: no limit).
+  std::size_t per_address = 16;
+  /// Connections in all, both modes (0: no limit).
+  std::size_t total = 4096;
+  /// After a failed accept (EMFILE, ENFILE, ENOBUFS...) the listener waits this long before
+  /// accepting again instead of spinning; connected switches keep being served meanwhile.
+  Duration accept_backoff = std::chrono::milliseconds(100);
+  /// Hits of one kind closer together than this form one burst, reported once.
+  Duration burst_gap = std::chrono::seconds(1);
+};
+
+/// What the limits did since the manager started (SwitchManager::counters()).
+struct ManagerCounters {
+  std::uint64_t accepted = 0;             // connections adopted in passive mode
+  std::uint64_t refused_per_address = 0;  // closed at once: ConnectionLimits::per_address
+  std::uint64_t refused_total = 0;        // closed at once: ConnectionLimits::total
+  std::uint64_t accept_errors = 0;        // accept() failures, each followed by a backoff
+  std::uint64_t connections = 0;          // open now, handshake included
+};
+
 struct ManagerOptions {
   SessionConfig session;
+  ConnectionLimits limits;
   BackoffConfig backoff;
   /// Bytes of bulk messages that may wait besides the batch being written.
   std::size_t send_queue_limit = 4u << 20;
@@ -163,6 +188,8 @@ class SwitchManager {
   std::vector<DatapathId> datapath_ids() const;
   /// TCP connections, including those still in the handshake.
   std::size_t connection_count() const;
+  /// Limit counters (thread-safe snapshot).
+  ManagerCounters counters() const;
 
   const ManagerOptions& options() const;
 

@@ -28,6 +28,7 @@
 #include "vmnmob/connection/events.hpp"
 #include "vmnmob/connection/switch_manager.hpp"
 #include "vmnmob/delivery/delivery.hpp"
+#include "vmnmob/mobility/admission.hpp"
 #include "vmnmob/mobility/engine.hpp"
 
 namespace boost::asio {
@@ -39,6 +40,10 @@ namespace vmnmob::controller {
 struct ControllerOptions {
   connection::ManagerOptions connection;
   delivery::DeliveryOptions delivery;
+  /// Packet-in token buckets in front of the engine (vmnmob/mobility/admission.hpp).
+  mobility::AdmissionConfig admission;
+  /// Drops of one switch closer together than this form one burst, reported once.
+  Duration drop_report_gap = std::chrono::seconds(1);
   /// How often the engine expires held MoAs and probes and the delivery its barrier waits.
   Duration tick_interval = std::chrono::milliseconds(250);
 };
@@ -62,6 +67,11 @@ class ControllerObserver {
   virtual void on_delivery(const delivery::Report&) {}
   /// A switch that is up refused messages (its queue is full, or a message did not encode).
   virtual void on_send_failed(std::uint64_t /*datapath_id*/, connection::SendError /*error*/) {}
+  /// Packet-ins of a switch were dropped by the admission buckets: once per burst (the first
+  /// drop after `drop_report_gap` without any), with that switch's counters at the time.
+  virtual void on_packet_ins_dropped(std::uint64_t /*datapath_id*/, const mobility::AdmissionCounters&) {}
+  /// A connection limit was hit or accept() failed (once per burst, see connection::LimitHit).
+  virtual void on_limit_hit(const connection::LimitHit&) {}
 };
 
 /// True for engine events after which the state a host saves (snapshot) is different.
@@ -90,6 +100,10 @@ class Controller {
   /// For changes that send nothing (MobilityEngine::grow_pool).
   mobility::MobilityEngine& engine();
   const delivery::Delivery& delivery() const;
+  /// The packet-in buckets and their counters.
+  const mobility::PacketInAdmission& admission() const;
+  /// New packet-in rates, applied at once (SIGHUP).
+  void set_admission(const mobility::AdmissionConfig& config);
   /// The break order may change live; batches already waiting keep theirs.
   void set_break_order(delivery::BreakOrder order);
 

@@ -46,6 +46,20 @@ struct SiteConfig {
   std::vector<std::string> vm_port_prefixes;
 };
 
+/// OpenFlow meters (OF 1.3 §7.3.4.5) on the packet-in flows, so the switch itself bounds what it
+/// sends to the controller: one meter for ARP->controller, its own for RARP->controller. Off by
+/// default; OVS 3.1's userspace datapath supports pktps drop meters (tests/fixtures/ovs/meters.txt).
+struct SwitchMeters {
+  bool enabled = false;
+  std::uint32_t arp_meter_id = 0xa701;
+  std::uint32_t announce_meter_id = 0xa702;
+  std::uint32_t arp_rate = 1000;  // packets per second
+  std::uint32_t arp_burst = 200;
+  std::uint32_t announce_rate = 200;
+  std::uint32_t announce_burst = 100;
+  friend bool operator==(const SwitchMeters&, const SwitchMeters&) = default;
+};
+
 struct MobilityConfig {
   /// The private subnet all VMNs share, and their default gateway there.
   Ipv4Prefix home_prefix;
@@ -66,6 +80,8 @@ struct MobilityConfig {
   /// Stamped into the top byte of every cookie the engine writes, so several controllers (or
   /// engines) can share a switch and each removes only its own flows.
   std::uint8_t cookie_owner = 0xa7;
+  /// Meters on the ARP and RARP packet-in flows, programmed at switch-up.
+  SwitchMeters switch_meters;
 };
 
 const SiteConfig* find_site(const MobilityConfig& config, std::uint64_t datapath_id);

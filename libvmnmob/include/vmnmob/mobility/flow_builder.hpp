@@ -66,6 +66,9 @@ inline constexpr std::uint8_t kCount = 5;
 }  // namespace table
 
 namespace priority {
+/// RARP above ARP: the matches cannot overlap, but OVS (and most switches) look up and queue
+/// by priority first, and the announce of a migration must never wait behind an ARP flood.
+inline constexpr std::uint16_t kAnnounce = 1010;
 inline constexpr std::uint16_t kArp = 1000;
 inline constexpr std::uint16_t kUplink = 100;
 inline constexpr std::uint16_t kLocalDelivery = 300;  // = kTranslate, see the layout
@@ -106,6 +109,9 @@ struct SwitchFlowContext {
   std::optional<std::uint32_t> uplink_port;
   std::optional<MacAddress> gateway_mac;
   NonVmnTraffic non_vmn = NonVmnTraffic::Drop;
+  /// Meter ids for the ARP and RARP packet-in flows (MobilityConfig::switch_meters), if on.
+  std::optional<std::uint32_t> arp_meter;
+  std::optional<std::uint32_t> announce_meter;
 };
 
 /// Parameters of the flows for a VMN attached to this switch.
@@ -134,6 +140,10 @@ RemoteFlowParams remote_params(const Vmn& v);
 void build_base_flows(const SwitchFlowContext& ctx, std::uint32_t generation, std::vector<ofp::FlowMod>& out);
 void build_local_flows(const SwitchFlowContext& ctx, const LocalFlowParams& p, std::vector<ofp::FlowMod>& out);
 void build_remote_flows(const SwitchFlowContext& ctx, const RemoteFlowParams& p, std::vector<ofp::FlowMod>& out);
+
+/// METER_MOD delete then add of the packet-in meters (pktps, burst, one drop band each), sent
+/// before the base flows that use them. Empty when meters are off.
+std::vector<ofp::MeterMod> build_packet_in_meters(const SwitchMeters& meters);
 
 /// Deletes every flow whose cookie matches under `mask`, in all tables (OFPTT_ALL).
 ofp::FlowMod delete_by_cookie(std::uint64_t cookie, std::uint64_t mask);

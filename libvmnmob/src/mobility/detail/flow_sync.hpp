@@ -21,6 +21,8 @@ class BatchAssembly {
 
   /// Into the first part of the batch, in call order (adds, and the reconcile delete).
   void add(std::uint64_t datapath_id, ofp::FlowMod flow_mod);
+  /// Into the first part too (METER_MOD before the flows that use the meter).
+  void add_message(std::uint64_t datapath_id, ofp::MessageBody body);
   /// Into the last part, after the barriers.
   void delete_after_barrier(std::uint64_t datapath_id, ofp::FlowMod flow_mod);
   void packet_out(std::uint64_t datapath_id, std::uint32_t port, const ArpFrame& frame);
