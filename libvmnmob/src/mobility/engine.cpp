@@ -109,14 +109,17 @@ void MobilityEngine::on_flow_removed(TimePoint now, std::uint64_t datapath_id, c
   Impl& m = *impl_;
   m.batch.begin(now, out);
   const std::uint64_t c = removed.cookie;
-  const SwitchState* st = m.state.find(datapath_id);
-  if (st != nullptr && st->connected && Cookie::owner(c) == m.state.config.cookie_owner &&
-      m.flows.restore_removed(datapath_id, *st, c)) {
-    Event e = make_event(Event::Kind::FlowRestored);
-    e.to = {datapath_id, 0};
-    const VmnId id = Cookie::vmn(c);
-    if (Cookie::kind(c) != FlowKind::Base && id < m.state.registry.size()) e.mac = m.state.registry.at(id).mac;
-    m.batch.event(e);
+  SwitchState* st = m.state.find(datapath_id);
+  if (st != nullptr && st->connected && Cookie::owner(c) == m.state.config.cookie_owner) {
+    using Idle = detail::Hygiene::IdleOutcome;
+    const Idle idle = m.hygiene.on_flow_removed(datapath_id, *st, removed);
+    if (idle == Idle::Restored || (idle == Idle::NotIdle && m.flows.restore_removed(datapath_id, *st, c))) {
+      Event e = make_event(Event::Kind::FlowRestored);
+      e.to = {datapath_id, 0};
+      const VmnId id = Cookie::vmn(c);
+      if (Cookie::kind(c) != FlowKind::Base && m.state.registry.contains(id)) e.mac = m.state.registry.at(id).mac;
+      m.batch.event(e);
+    }
   }
   m.batch.finish();
 }
@@ -130,6 +133,7 @@ void MobilityEngine::on_tick(TimePoint now, Batch& out) {
       m.arp.probe_gateway(dp, st);
   }
   m.arp.expire_probes();
+  m.hygiene.tick();
   m.batch.finish();
 }
 
@@ -145,6 +149,11 @@ const MobilityConfig& MobilityEngine::config() const { return impl_->state.confi
 const VmnRegistry& MobilityEngine::registry() const { return impl_->state.registry; }
 bool MobilityEngine::connected(std::uint64_t datapath_id) const { return impl_->state.connected(datapath_id); }
 std::size_t MobilityEngine::pending_probes() const { return impl_->state.pending.size(); }
+const EngineCounters& MobilityEngine::counters() const { return impl_->state.counters; }
+bool MobilityEngine::frozen(MacAddress mac, TimePoint now) const {
+  const Vmn* v = impl_->state.registry.find(mac);
+  return v != nullptr && v->frozen_until && now < *v->frozen_until;
+}
 
 const AddressPool* MobilityEngine::pool(std::uint64_t datapath_id) const {
   const SwitchState* st = impl_->state.find(datapath_id);

@@ -2,6 +2,8 @@
 // lookups every part of the engine uses, and live pool growth.
 #include "mobility/detail/engine_state.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace vmnmob::mobility {
@@ -57,6 +59,8 @@ SwitchFlowContext EngineState::context(const SwitchState& st) const {
   ctx.uplink_port = st.uplink;
   ctx.gateway_mac = st.gateway_mac;
   ctx.non_vmn = policy->non_vmn_traffic(*st.site);
+  const auto idle_s = std::chrono::ceil<std::chrono::seconds>(config.vmn_idle).count();
+  ctx.local_idle_timeout = static_cast<std::uint16_t>(std::clamp<std::int64_t>(idle_s, 0, 0xffff));
   return ctx;
 }
 

@@ -106,6 +106,9 @@ struct SwitchFlowContext {
   std::optional<std::uint32_t> uplink_port;
   std::optional<MacAddress> gateway_mac;
   NonVmnTraffic non_vmn = NonVmnTraffic::Drop;
+  /// Seconds; when non-zero the local flows carry this idle timeout with SEND_FLOW_REM and
+  /// RESET_COUNTS, so the engine hears when a VMN's traffic stops (MobilityConfig::vmn_idle).
+  std::uint16_t local_idle_timeout = 0;
 };
 
 /// Parameters of the flows for a VMN attached to this switch.
