@@ -19,6 +19,10 @@ expect=(
   "sites[1].mobile_pool[0]: overlaps sites[0].mobile_pool[0]"
   "mobility.moa_hold_s: must be between"
   "mobility.make_before_break: must be \"switch\" or \"network\""
+  "mobility.vmn_idle_s: must be a whole number from 0 to 65535"
+  "mobility.max_vmns_per_port: must be a whole number from 0 to 65535"
+  "mobility.move_freeze.window: unknown key"
+  "mobility.move_freeze.moves: must be a whole number from 0 to 64"
 )
 for e in "${expect[@]}"; do
   grep -qF "$e" <<<"$out" || { echo "FAIL: missing '$e'"; exit 1; }
