@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mobility/harness.hpp"
+#include "vmnmob/ofp/codec.hpp"
 
 using namespace vmnmob;
 using namespace vmnmob::mobility;
@@ -368,6 +369,26 @@ TEST_CASE("expiry: a VMN that still ARPs, or whose other flows carry traffic, ke
   w.check_consistent();
   w.check_reaches(1, 2);
   w.check_reaches(2, 1);
+}
+
+TEST_CASE("expiry: the idle timeout and flags of the local flows go on the wire unchanged") {
+  World w(idle_config());
+  w.all_up();
+  const Batch& b = w.attach(1, 1, 2);
+  std::size_t flow_mods = 0;
+  for (const Outgoing& o : b.messages) {
+    auto wire = ofp::encode(o.message);
+    REQUIRE(wire.has_value());
+    auto back = ofp::decode(as_bytes(*wire));
+    REQUIRE(back.has_value());
+    CHECK(*back == o.message);
+    if (const auto* fm = std::get_if<ofp::FlowMod>(&back->body)) {
+      ++flow_mods;
+      CHECK(fm->idle_timeout == 600);
+      CHECK(fm->hard_timeout == 0);
+    }
+  }
+  CHECK(flow_mods == 3);
 }
 
 TEST_CASE("expiry is off by default: idle timeouts are neither set nor acted on") {
