@@ -269,6 +269,23 @@ TEST_CASE("freeze: moves spread over more than the window never freeze; a freeze
   w.check_consistent();
   w.check_reaches(1, 2);
   w.check_reaches(2, 1);
+
+  // The operator may end a freeze at once (RFC 7432's corrective action).
+  for (int k = 1; k <= 5; ++k) {
+    w.advance(std::chrono::seconds(1));
+    w.move(1, k % 2 == 1 ? frozen_at.datapath_id : elsewhere, 2);
+  }
+  REQUIRE(w.engine.frozen(vmn_mac(1), w.now));
+  w.batch.clear();
+  CHECK(w.engine.unfreeze(w.now, vmn_mac(1), w.batch));
+  CHECK(w.batch.messages.empty());
+  CHECK(has_event(w.batch, Event::Kind::MoveUnfrozen));
+  CHECK(!w.engine.frozen(vmn_mac(1), w.now));
+  w.batch.clear();
+  CHECK(!w.engine.unfreeze(w.now, vmn_mac(1), w.batch));
+  const Location here = w.vmn(1).location;
+  CHECK(has_event(w.move(1, here.datapath_id == 1 ? 2 : 1, 2), Event::Kind::Migrated));
+  w.check_consistent();
 }
 
 TEST_CASE("expiry: an idle VMN is removed, its flows gone everywhere, its MoA held then free") {

@@ -3,6 +3,7 @@
 //   detail/engine_state.hpp  the state they share (switches, registry, pools, probes)
 //   arp_decisions.cpp        ARP -> registry and pools (detection, migration, proxy ARP, probes)
 //   flow_sync.cpp            wanted versus installed flows -> flow-mods, and batch assembly
+//   hygiene.cpp              VMN limits, duplicate-move freeze, expiry of idle VMNs
 //   snapshot.cpp             snapshot and restore
 #include "vmnmob/mobility/engine.hpp"
 
@@ -135,6 +136,16 @@ void MobilityEngine::on_tick(TimePoint now, Batch& out) {
   m.arp.expire_probes();
   m.hygiene.tick();
   m.batch.finish();
+}
+
+bool MobilityEngine::unfreeze(TimePoint now, MacAddress mac, Batch& out) {
+  Impl& m = *impl_;
+  m.batch.begin(now, out);
+  const Vmn* v = m.state.registry.find(mac);
+  const bool was = v != nullptr && v->frozen_until.has_value();
+  if (was) m.hygiene.unfreeze(v->id);
+  m.batch.finish();
+  return was;
 }
 
 Expected<std::uint64_t, std::string> MobilityEngine::grow_pool(std::uint64_t datapath_id,

@@ -142,6 +142,11 @@ class MobilityEngine {
   /// Expires held MoAs, unanswered probes and move freezes, re-probes unresolved gateways.
   void on_tick(TimePoint now, Batch& out);
 
+  /// The operator's corrective action of RFC 7432 section 15: ends the freeze of the VMN with
+  /// this MAC at once (Event::Kind::MoveUnfrozen) instead of at the end of move_freeze.freeze.
+  /// Returns whether it was frozen. Sends nothing: the VMN's next announce elsewhere moves it.
+  bool unfreeze(TimePoint now, MacAddress mac, Batch& out);
+
   // ---- Configuration changes while running ----
 
   /// Grows the MoA pool of a configured switch live (vmnctl-ofc does it on SIGHUP). `ranges`

@@ -2,7 +2,8 @@
 // policy, the VMN registry, one SwitchState per configured switch (its MoA pool, its ports, its
 // gateway, and the flows this engine has installed there) and the probes still unanswered.
 // The parts that act on it: arp_decisions (ARP -> registry and pools), flow_sync (wanted
-// versus installed flows -> flow-mods), snapshot (to and from JSON), engine.cpp (the events).
+// versus installed flows -> flow-mods), hygiene (limits, move freeze, expiry), snapshot (to and
+// from JSON), engine.cpp (the events).
 #pragma once
 
 #include <array>

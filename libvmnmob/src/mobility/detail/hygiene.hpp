@@ -31,11 +31,12 @@ class Hygiene {
   void expire(VmnId id);
   /// Ends the freezes whose time is up; forgets old refusal notices.
   void tick();
+  /// Ends the VMN's freeze now (MoveUnfrozen) and starts its move history afresh.
+  void unfreeze(VmnId id);
 
  private:
   /// Counts a refusal at one place and events it unless one was evented within `interval`.
   void refused(RefusalNotice& notice, Event e, Duration interval);
-  void unfreeze(VmnId id);
 
   EngineState& s_;
   BatchAssembly& batch_;
