@@ -32,6 +32,7 @@ nlohmann::json event_json(const Event& e) {
   if (!e.old_mobile_address.is_unspecified()) j["old_moa"] = e.old_mobile_address.to_string();
   if (e.from.datapath_id != 0) j["from"] = location_json(e.from);
   if (e.to.datapath_id != 0) j["to"] = location_json(e.to);
+  if (e.count != 0) j["count"] = e.count;
   return j;
 }
 
@@ -41,6 +42,10 @@ LogLevel level_of(Event::Kind k) {
     case Event::Kind::SpoofRefused:
     case Event::Kind::AddressConflict:
     case Event::Kind::UnknownSwitch:
+    case Event::Kind::VmnLimit:           // rate-limited (one per port per interval, with a count)
+    case Event::Kind::SiteVmnLimit:
+    case Event::Kind::MoveFrozen:
+    case Event::Kind::FrozenMoveRefused:  // rate-limited (one per window, with a count)
       return LogLevel::Warn;
     case Event::Kind::ProbeSent:
     case Event::Kind::FlowRestored:
@@ -278,7 +283,9 @@ void App::reload(const ControllerConfig& next) {
   if (!(a.home_prefix == b.home_prefix) || !(a.home_gateway == b.home_gateway) ||
       !(a.virtual_gateway_mac == b.virtual_gateway_mac))
     refused.push_back("home cannot change while running");
-  if (a.hold_time != b.hold_time || a.probe_timeout != b.probe_timeout)
+  if (a.hold_time != b.hold_time || a.probe_timeout != b.probe_timeout || a.vmn_idle != b.vmn_idle ||
+      a.max_vmns_per_port != b.max_vmns_per_port || a.max_vmns_per_site != b.max_vmns_per_site ||
+      !(a.move_freeze == b.move_freeze))
     refused.push_back("mobility settings cannot change while running");
   std::vector<std::size_t> grown;  // sites whose pool grows
   if (a.sites.size() != b.sites.size()) {

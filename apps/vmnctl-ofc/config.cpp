@@ -84,6 +84,21 @@ class Checker {
     return v;
   }
 
+  /// A whole number in [min, max].
+  std::optional<std::uint64_t> whole(const json* j, const std::string& path, std::uint64_t min, std::uint64_t max) {
+    if (!j) return std::nullopt;
+    if (!j->is_number_unsigned() && !j->is_number_integer() && !j->is_number_float()) {
+      error(path, "must be a number");
+      return std::nullopt;
+    }
+    const double v = j->get<double>();
+    if (v < static_cast<double>(min) || v > static_cast<double>(max) || v != static_cast<double>(static_cast<std::uint64_t>(v))) {
+      error(path, fmt::format("must be a whole number from {} to {}", min, max));
+      return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(v);
+  }
+
   static std::string join(const std::string& path, std::string_view key) {
     return path.empty() ? std::string(key) : fmt::format("{}.{}", path, key);
   }
@@ -271,6 +286,33 @@ void parse_limits(Checker& c, const json& j, LimitsConfig& out) {
   if (out.switch_meters && (out.packet_in.per_switch.per_second < 1 || out.packet_in.announce_per_switch.per_second < 1))
     c.error("limits.switch_meters",
             "needs limits.packet_in_per_switch.rate and limits.announce_per_switch.rate of at least 1 (the meters' rates)");
+}
+
+/// mobility.vmn_idle_s, max_vmns_per_port, max_vmns_per_site and move_freeze (docs/MOBILITY.md,
+/// "Limits and hygiene").
+void parse_mobility_limits(Checker& c, const json& mob, vmnmob::mobility::MobilityConfig& out) {
+  using std::chrono::seconds;
+  // The idle timeout of a flow is 16 bits of seconds (OF 1.3 section 7.3.4.1).
+  if (auto idle = c.whole(c.field(mob, "vmn_idle_s", "mobility", false), "mobility.vmn_idle_s", 0, 65535))
+    out.vmn_idle = seconds(*idle);
+  if (auto n = c.whole(c.field(mob, "max_vmns_per_port", "mobility", false), "mobility.max_vmns_per_port", 0, 65535))
+    out.max_vmns_per_port = static_cast<std::uint32_t>(*n);
+  if (auto n = c.whole(c.field(mob, "max_vmns_per_site", "mobility", false), "mobility.max_vmns_per_site", 0,
+                       0xffffffffu))
+    out.max_vmns_per_site = static_cast<std::uint32_t>(*n);
+  const json* freeze = c.field(mob, "move_freeze", "mobility", false);
+  if (freeze == nullptr || !c.object(*freeze, "mobility.move_freeze", {"moves", "window_s", "freeze_s"})) return;
+  const std::string path = "mobility.move_freeze";
+  if (auto n = c.whole(c.field(*freeze, "moves", path, false), path + ".moves", 0,
+                       vmnmob::mobility::MoveFreeze::kMaxMoves))
+    out.move_freeze.moves = static_cast<std::uint32_t>(*n);
+  std::optional<std::uint64_t> window = c.whole(c.field(*freeze, "window_s", path, false), path + ".window_s", 1, 86400);
+  if (window) out.move_freeze.window = seconds(*window);
+  // Unfreezing: RFC 7432 section 15 leaves it to the operator; here a timer, 3 windows unless set.
+  if (auto f = c.whole(c.field(*freeze, "freeze_s", path, false), path + ".freeze_s", 1, 7 * 86400))
+    out.move_freeze.freeze = seconds(*f);
+  else if (window && c.field(*freeze, "freeze_s", path, false) == nullptr)
+    out.move_freeze.freeze = 3 * out.move_freeze.window;
 }
 
 }  // namespace
@@ -498,8 +540,12 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
     }
   }
 
+  // vmnctl-ofc expires idle VMNs by default (the library's default is never): a deployment
+  // deletes VMs without telling the controller, and each would keep its MoA forever.
+  out.mobility.vmn_idle = std::chrono::seconds(3600);
   if (const json* mob = c.field(doc, "mobility", "", false);
-      mob && c.object(*mob, "mobility", {"moa_hold_s", "probe_timeout_s", "make_before_break"})) {
+      mob && c.object(*mob, "mobility", {"moa_hold_s", "probe_timeout_s", "make_before_break", "vmn_idle_s",
+                                         "max_vmns_per_port", "max_vmns_per_site", "move_freeze"})) {
     if (auto h = c.number(c.field(*mob, "moa_hold_s", "mobility", false), "mobility.moa_hold_s", 0, 86400))
       out.mobility.hold_time = std::chrono::duration_cast<vmnmob::Duration>(std::chrono::duration<double>(*h));
     if (auto t = c.number(c.field(*mob, "probe_timeout_s", "mobility", false), "mobility.probe_timeout_s", 0.01, 3600))
@@ -512,6 +558,7 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
       else
         c.error("mobility.make_before_break", "must be \"switch\" or \"network\"");
     }
+    parse_mobility_limits(c, *mob, out.mobility);
   }
 
   if (const json* limits = c.field(doc, "limits", "", false)) parse_limits(c, *limits, out.limits);

@@ -25,6 +25,10 @@ expect=(
   "limits.packet_in_per_port.burst: is required"
   "limits.announce_per_switch.burst: must be at least 1"
   "limits.switch_meters: must be true or false"
+  "mobility.vmn_idle_s: must be a whole number from 0 to 65535"
+  "mobility.max_vmns_per_port: must be a whole number from 0 to 65535"
+  "mobility.move_freeze.window: unknown key"
+  "mobility.move_freeze.moves: must be a whole number from 0 to 64"
 )
 for e in "${expect[@]}"; do
   grep -qF "$e" <<<"$out" || { echo "FAIL: missing '$e'"; exit 1; }

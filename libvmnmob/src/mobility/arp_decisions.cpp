@@ -43,15 +43,20 @@ void ArpDecisions::on_vm_port_arp(std::uint64_t dp, std::uint32_t in_port, Switc
         batch_.event(vmn_event(Event::Kind::SpoofRefused, mac, v->home_address, v->location, here));
         return;
       }
+      if (!hygiene_.admit_move(*v, here)) return;  // frozen where it is
       const VmnId id = v->id;
       migrate(*v, here);
       v = &s_.registry.at(id);
       if (v->location != here) return;  // the move failed (pool exhausted)
+      hygiene_.moved(id);
     } else {
       s_.registry.touch(v->id, batch_.now());
     }
   } else {
     if (f.is_rarp() || !s_.policy->is_vm_port(port) || !s_.policy->is_vmn(s_.config, port, mac, f.sender_ip)) return;
+    // Limits before the conflict check: a port over its limit is refused whatever it claims,
+    // at a bounded rate of events (a flood of made-up MACs must not flood the log either).
+    if (!hygiene_.admit_new(dp, in_port, st, mac, f.sender_ip)) return;
     if (const Vmn* owner = s_.registry.find_by_home_address(f.sender_ip)) {
       Event e = vmn_event(Event::Kind::AddressConflict, mac, f.sender_ip, owner->location, here);
       e.peer_mac = owner->mac;

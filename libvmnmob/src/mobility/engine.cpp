@@ -3,6 +3,7 @@
 //   detail/engine_state.hpp  the state they share (switches, registry, pools, probes)
 //   arp_decisions.cpp        ARP -> registry and pools (detection, migration, proxy ARP, probes)
 //   flow_sync.cpp            wanted versus installed flows -> flow-mods, and batch assembly
+//   hygiene.cpp              VMN limits, duplicate-move freeze, expiry of idle VMNs
 //   snapshot.cpp             snapshot and restore
 #include "vmnmob/mobility/engine.hpp"
 
@@ -109,14 +110,17 @@ void MobilityEngine::on_flow_removed(TimePoint now, std::uint64_t datapath_id, c
   Impl& m = *impl_;
   m.batch.begin(now, out);
   const std::uint64_t c = removed.cookie;
-  const SwitchState* st = m.state.find(datapath_id);
-  if (st != nullptr && st->connected && Cookie::owner(c) == m.state.config.cookie_owner &&
-      m.flows.restore_removed(datapath_id, *st, c)) {
-    Event e = make_event(Event::Kind::FlowRestored);
-    e.to = {datapath_id, 0};
-    const VmnId id = Cookie::vmn(c);
-    if (Cookie::kind(c) != FlowKind::Base && id < m.state.registry.size()) e.mac = m.state.registry.at(id).mac;
-    m.batch.event(e);
+  SwitchState* st = m.state.find(datapath_id);
+  if (st != nullptr && st->connected && Cookie::owner(c) == m.state.config.cookie_owner) {
+    using Idle = detail::Hygiene::IdleOutcome;
+    const Idle idle = m.hygiene.on_flow_removed(datapath_id, *st, removed);
+    if (idle == Idle::Restored || (idle == Idle::NotIdle && m.flows.restore_removed(datapath_id, *st, c))) {
+      Event e = make_event(Event::Kind::FlowRestored);
+      e.to = {datapath_id, 0};
+      const VmnId id = Cookie::vmn(c);
+      if (Cookie::kind(c) != FlowKind::Base && m.state.registry.contains(id)) e.mac = m.state.registry.at(id).mac;
+      m.batch.event(e);
+    }
   }
   m.batch.finish();
 }
@@ -130,7 +134,18 @@ void MobilityEngine::on_tick(TimePoint now, Batch& out) {
       m.arp.probe_gateway(dp, st);
   }
   m.arp.expire_probes();
+  m.hygiene.tick();
   m.batch.finish();
+}
+
+bool MobilityEngine::unfreeze(TimePoint now, MacAddress mac, Batch& out) {
+  Impl& m = *impl_;
+  m.batch.begin(now, out);
+  const Vmn* v = m.state.registry.find(mac);
+  const bool was = v != nullptr && v->frozen_until.has_value();
+  if (was) m.hygiene.unfreeze(v->id);
+  m.batch.finish();
+  return was;
 }
 
 Expected<std::uint64_t, std::string> MobilityEngine::grow_pool(std::uint64_t datapath_id,
@@ -145,6 +160,11 @@ const MobilityConfig& MobilityEngine::config() const { return impl_->state.confi
 const VmnRegistry& MobilityEngine::registry() const { return impl_->state.registry; }
 bool MobilityEngine::connected(std::uint64_t datapath_id) const { return impl_->state.connected(datapath_id); }
 std::size_t MobilityEngine::pending_probes() const { return impl_->state.pending.size(); }
+const EngineCounters& MobilityEngine::counters() const { return impl_->state.counters; }
+bool MobilityEngine::frozen(MacAddress mac, TimePoint now) const {
+  const Vmn* v = impl_->state.registry.find(mac);
+  return v != nullptr && v->frozen_until && now < *v->frozen_until;
+}
 
 const AddressPool* MobilityEngine::pool(std::uint64_t datapath_id) const {
   const SwitchState* st = impl_->state.find(datapath_id);

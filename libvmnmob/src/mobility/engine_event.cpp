@@ -22,6 +22,12 @@ std::string_view to_string(Event::Kind kind) {
     case Event::Kind::ProbeSent: return "probe-sent";
     case Event::Kind::ProbeExpired: return "probe-expired";
     case Event::Kind::FlowRestored: return "flow-restored";
+    case Event::Kind::VmnLimit: return "vmn-limit";
+    case Event::Kind::SiteVmnLimit: return "site-vmn-limit";
+    case Event::Kind::VmnExpired: return "vmn-expired";
+    case Event::Kind::MoveFrozen: return "move-frozen";
+    case Event::Kind::FrozenMoveRefused: return "frozen-move-refused";
+    case Event::Kind::MoveUnfrozen: return "move-unfrozen";
   }
   return "unknown";
 }
@@ -60,6 +66,23 @@ std::string to_string(const Event& e) {
       return fmt::format("{} hoa {} for {}", name, e.home_address.to_string(), e.mac.to_string());
     case Event::Kind::FlowRestored:
       return fmt::format("{} dp {:#x} {}", name, e.to.datapath_id, e.mac.to_string());
+    case Event::Kind::VmnLimit:
+      return fmt::format("{} {} hoa {} refused at {}: the port holds its limit of VMNs ({} refused since the last report)",
+                         name, e.mac.to_string(), e.home_address.to_string(), at(e.to), e.count);
+    case Event::Kind::SiteVmnLimit:
+      return fmt::format("{} {} hoa {} refused at {}: the site holds its limit of VMNs ({} refused since the last report)",
+                         name, e.mac.to_string(), e.home_address.to_string(), at(e.to), e.count);
+    case Event::Kind::VmnExpired:
+      return fmt::format("{} {} hoa {} at {} moa {} (held): idle", name, e.mac.to_string(), e.home_address.to_string(),
+                         at(e.from), e.old_mobile_address.to_string());
+    case Event::Kind::MoveFrozen:
+      return fmt::format("{} {} hoa {} moved {} times within the window: frozen at {}", name, e.mac.to_string(),
+                         e.home_address.to_string(), e.count, at(e.to));
+    case Event::Kind::FrozenMoveRefused:
+      return fmt::format("{} {} claimed at {}, frozen at {} ({} refused since the last report)", name,
+                         e.mac.to_string(), at(e.to), at(e.from), e.count);
+    case Event::Kind::MoveUnfrozen:
+      return fmt::format("{} {} at {}", name, e.mac.to_string(), at(e.to));
   }
   return std::string(name);
 }

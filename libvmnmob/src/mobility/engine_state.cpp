@@ -2,6 +2,8 @@
 // lookups every part of the engine uses, and live pool growth.
 #include "mobility/detail/engine_state.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace vmnmob::mobility {
@@ -61,6 +63,8 @@ SwitchFlowContext EngineState::context(const SwitchState& st) const {
     ctx.arp_meter = config.switch_meters.arp_meter_id;
     ctx.announce_meter = config.switch_meters.announce_meter_id;
   }
+  const auto idle_s = std::chrono::ceil<std::chrono::seconds>(config.vmn_idle).count();
+  ctx.local_idle_timeout = static_cast<std::uint16_t>(std::clamp<std::int64_t>(idle_s, 0, 0xffff));
   return ctx;
 }
 

@@ -127,6 +127,7 @@ void build_base_flows(const SwitchFlowContext& ctx, std::uint32_t generation, st
 
 void build_local_flows(const SwitchFlowContext& ctx, const LocalFlowParams& p, std::vector<ofp::FlowMod>& out) {
   const std::uint64_t cookie = Cookie::make(ctx.cookie_owner, FlowKind::Local, p.generation, p.id);
+  const std::size_t first = out.size();
 
   ofp::FlowMod deliver = flow(ctx, table::kEgress, priority::kLocalDelivery, cookie);
   deliver.match = ip_match();
@@ -156,6 +157,13 @@ void build_local_flows(const SwitchFlowContext& ctx, const LocalFlowParams& p, s
                                                      ofp::Output{*ctx.uplink_port})});
     out.push_back(std::move(egress));
   }
+  // VMN expiry (engine.hpp, on_flow_removed): RESET_COUNTS makes a re-add of the group restart
+  // every flow's idle timer, so an idle VMN's flows time out together.
+  if (ctx.local_idle_timeout != 0)
+    for (std::size_t i = first; i < out.size(); ++i) {
+      out[i].idle_timeout = ctx.local_idle_timeout;
+      out[i].flags = ofp::flow_mod_flags::kSendFlowRem | ofp::flow_mod_flags::kResetCounts;
+    }
 }
 
 void build_remote_flows(const SwitchFlowContext& ctx, const RemoteFlowParams& p, std::vector<ofp::FlowMod>& out) {

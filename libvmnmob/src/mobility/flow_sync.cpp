@@ -212,6 +212,31 @@ void FlowSync::rebuild_refs() {
     for (VmnId p : v.correspondents) add_ref(v.location.datapath_id, p);
 }
 
+void FlowSync::forget_vmn(const Vmn& v) {
+  for (auto& [dp, st] : s_.switches) {
+    if (auto l = st.local.find(v.id); l != st.local.end()) {
+      if (st.connected) emit_delete(dp, s_.cookie(FlowKind::Local, l->second.params.generation, v.id));
+      st.local.erase(l);
+    }
+    if (auto r = st.remote.find(v.id); r != st.remote.end()) {
+      if (st.connected && r->second.installed) emit_delete(dp, s_.cookie(FlowKind::Remote, r->second.params.generation, v.id));
+      st.remote.erase(r);
+    }
+  }
+  const std::uint64_t here = v.location.datapath_id;
+  SwitchState* st = s_.find(here);
+  if (st == nullptr) return;
+  for (VmnId p : v.correspondents) {
+    drop_ref(here, p);
+    auto e = st->remote.find(p);
+    if (e == st->remote.end()) continue;
+    if (st->connected)
+      sync_remote(here, *st, s_.registry.at(p));  // deletes them when nobody else here wants them
+    else if (e->second.refs == 0 && !e->second.installed)
+      st->remote.erase(e);
+  }
+}
+
 bool FlowSync::restore_removed(std::uint64_t dp, const SwitchState& st, std::uint64_t cookie) {
   const VmnId id = Cookie::vmn(cookie);
   const std::uint16_t gen = Cookie::generation(cookie);

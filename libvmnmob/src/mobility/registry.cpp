@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "mobility/detail/json_check.hpp"
@@ -29,8 +30,24 @@ const Vmn* VmnRegistry::find_by_mobile_address(Ipv4Address moa) const {
 const Vmn* VmnRegistry::add(MacAddress mac, Ipv4Address hoa, Ipv4Address moa, Location where,
                             TimePoint now) {
   if (by_mac_.contains(mac) || by_home_.contains(hoa) || by_mobile_.contains(moa)) return nullptr;
-  auto id = static_cast<VmnId>(vmns_.size());
-  Vmn& v = vmns_.emplace_back();
+  VmnId id = 0;
+  if (!free_ids_.empty()) {
+    // A removed VMN's number: its flows were deleted by exact cookie, and the generation goes
+    // on from the removed one's, so a delete still in flight cannot hit the new VMN's flows.
+    id = free_ids_.back();
+    free_ids_.pop_back();
+    const std::uint32_t generation = vmns_[id].generation + 1;
+    vmns_[id] = Vmn{};
+    vmns_[id].generation = generation;
+    live_[id] = true;
+  } else {
+    id = static_cast<VmnId>(vmns_.size());
+    vmns_.emplace_back();
+    attached_.push_back(false);
+    live_.push_back(true);
+  }
+  ++live_count_;
+  Vmn& v = vmns_[id];
   v.id = id;
   v.mac = mac;
   v.home_address = hoa;
@@ -40,9 +57,50 @@ const Vmn* VmnRegistry::add(MacAddress mac, Ipv4Address hoa, Ipv4Address moa, Lo
   by_mac_.emplace(mac, id);
   by_home_.emplace(hoa, id);
   by_mobile_.emplace(moa, id);
-  attached_.push_back(false);
+  ++on_datapath_[where.datapath_id];
   attach(id);
   return &v;
+}
+
+void VmnRegistry::remove(VmnId id) {
+  if (!contains(id)) return;
+  Vmn& v = vmns_[id];
+  detach(id);
+  if (auto it = on_datapath_.find(v.location.datapath_id); it != on_datapath_.end() && --it->second == 0)
+    on_datapath_.erase(it);
+  for (VmnId p : v.correspondents) {
+    std::vector<VmnId>& theirs = vmns_[p].correspondents;
+    auto it = std::lower_bound(theirs.begin(), theirs.end(), id);
+    if (it != theirs.end() && *it == id) theirs.erase(it);
+  }
+  v.correspondents.clear();
+  v.recent_moves.clear();
+  v.frozen_until.reset();
+  by_mac_.erase(v.mac);
+  by_home_.erase(v.home_address);
+  by_mobile_.erase(v.mobile_address);
+  live_[id] = false;
+  --live_count_;
+  free_ids_.push_back(id);
+}
+
+std::size_t VmnRegistry::record_move(VmnId id, TimePoint now, Duration window, std::size_t keep) {
+  std::vector<TimePoint>& moves = vmns_[id].recent_moves;
+  std::erase_if(moves, [&](TimePoint t) { return now - t >= window; });
+  if (keep == 0) return 0;
+  if (moves.size() >= keep) moves.erase(moves.begin(), moves.begin() + static_cast<std::ptrdiff_t>(moves.size() - keep + 1));
+  moves.push_back(now);
+  return moves.size();
+}
+
+void VmnRegistry::set_frozen(VmnId id, std::optional<TimePoint> until) {
+  vmns_[id].frozen_until = until;
+  if (!until) vmns_[id].recent_moves.clear();
+}
+
+std::size_t VmnRegistry::count_on(std::uint64_t datapath_id) const {
+  auto it = on_datapath_.find(datapath_id);
+  return it == on_datapath_.end() ? 0 : it->second;
 }
 
 void VmnRegistry::attach(VmnId id) {
@@ -66,6 +124,11 @@ std::size_t VmnRegistry::count_at(Location where) const {
 void VmnRegistry::move(VmnId id, Location where, Ipv4Address moa, TimePoint now) {
   detach(id);
   Vmn& v = vmns_[id];
+  if (where.datapath_id != v.location.datapath_id) {
+    if (auto it = on_datapath_.find(v.location.datapath_id); it != on_datapath_.end() && --it->second == 0)
+      on_datapath_.erase(it);
+    ++on_datapath_[where.datapath_id];
+  }
   if (moa != v.mobile_address) {
     by_mobile_.erase(v.mobile_address);
     by_mobile_.emplace(moa, id);
@@ -96,6 +159,7 @@ void VmnRegistry::reserve(std::size_t n) {
   by_home_.reserve(n);
   by_mobile_.reserve(n);
   attached_.reserve(n);
+  live_.reserve(n);
 }
 
 namespace {
@@ -106,10 +170,16 @@ std::int64_t age_ms(TimePoint now, TimePoint t) {
 
 nlohmann::json VmnRegistry::to_json(TimePoint now) const {
   nlohmann::json out = nlohmann::json::array();
-  for (const Vmn& v : vmns_) {
+  for (const Vmn& v : *this) {
     nlohmann::json peers = nlohmann::json::array();
     for (VmnId p : v.correspondents) peers.push_back(vmns_[p].mac.to_string());
+    nlohmann::json moves = nlohmann::json::array();
+    for (TimePoint t : v.recent_moves) moves.push_back(age_ms(now, t));
+    nlohmann::json frozen = nullptr;
+    if (v.frozen_until) frozen = std::max<std::int64_t>(0, -age_ms(now, *v.frozen_until));
     out.push_back({{"id", v.id},
+                   {"recent_moves_age_ms", moves},
+                   {"frozen_remaining_ms", frozen},
                    {"mac", v.mac.to_string()},
                    {"home_address", v.home_address.to_string()},
                    {"mobile_address", v.mobile_address.to_string()},
@@ -131,6 +201,11 @@ Expected<VmnRegistry, std::string> VmnRegistry::from_json(const nlohmann::json& 
   VmnRegistry r;
   r.reserve(j.size());
   std::vector<std::vector<std::string>> peers(j.size());
+  std::vector<VmnId> ids(j.size());
+  std::vector<VmnId> gaps;  // numbers of removed VMNs, free for the next ones
+  // Removed VMNs leave their numbers free: a snapshot may skip numbers, up to this many (more
+  // would take memory out of proportion to the VMNs in the file).
+  constexpr std::size_t kMaxFreeIds = 65536;
   for (std::size_t i = 0; i < j.size(); ++i) {
     const nlohmann::json& e = j[i];
     const std::string path = JsonCheck::element("vmns", i);
@@ -149,29 +224,56 @@ Expected<VmnRegistry, std::string> VmnRegistry::from_json(const nlohmann::json& 
     if (const nlohmann::json* list = c.required(e, path, "correspondents"); list && c.is_array(*list, peers_path))
       for (std::size_t k = 0; k < list->size(); ++k)
         if (auto p = c.string((*list)[k], JsonCheck::element(peers_path, k))) peers[i].push_back(std::move(*p));
-    if (id && *id != i) c.error(JsonCheck::member(path, "id"), "ids must be dense and in order");
+    // Optional (older snapshots have neither): duplicate-move detection's state.
+    std::vector<TimePoint> moves;
+    const std::string moves_path = JsonCheck::member(path, "recent_moves_age_ms");
+    if (const nlohmann::json* list = JsonCheck::optional(e, "recent_moves_age_ms"); list && c.is_array(*list, moves_path)) {
+      if (list->size() > MoveFreeze::kMaxMoves) c.error(moves_path, fmt::format("more than {} moves", MoveFreeze::kMaxMoves));
+      else
+        for (std::size_t k = 0; k < list->size(); ++k)
+          if (auto age = c.integer<std::int64_t>((*list)[k], JsonCheck::element(moves_path, k)))
+            moves.push_back(now - std::chrono::milliseconds(*age));
+    }
+    std::optional<TimePoint> frozen_until;
+    if (const nlohmann::json* f = JsonCheck::optional(e, "frozen_remaining_ms"); f && !f->is_null())
+      if (auto left = c.integer<std::int64_t>(*f, JsonCheck::member(path, "frozen_remaining_ms")))
+        frozen_until = now + std::chrono::milliseconds(*left);
+    if (id && *id < r.vmns_.size()) c.error(JsonCheck::member(path, "id"), "ids must be in increasing order");
+    if (id && *id >= r.vmns_.size() + kMaxFreeIds - gaps.size())
+      c.error(JsonCheck::member(path, "id"), fmt::format("more than {} unused ids before it", kMaxFreeIds));
     if (!c.ok()) continue;  // after the first error the rest is only checked
+    while (r.vmns_.size() < *id) {
+      gaps.push_back(static_cast<VmnId>(r.vmns_.size()));
+      r.vmns_.emplace_back().id = gaps.back();
+      r.attached_.push_back(false);
+      r.live_.push_back(false);
+    }
     if (r.add(*mac, *hoa, *moa, {*datapath_id, *port}, now) == nullptr) {
       c.error(path, "mac, home_address or mobile_address repeated");
       continue;
     }
+    ids[i] = *id;
     Vmn& v = r.vmns_.back();
     v.generation = *generation;
     v.detected_at = now - std::chrono::milliseconds(*detected_age);
     v.last_seen = now - std::chrono::milliseconds(*last_seen_age);
     v.moved_at = now - std::chrono::milliseconds(*moved_age);
+    v.recent_moves = std::move(moves);
+    v.frozen_until = frozen_until;
   }
   if (!c.ok()) return unexpected(c.message());
   for (std::size_t i = 0; i < peers.size(); ++i) {
     for (const std::string& p : peers[i]) {
       auto mac = MacAddress::parse(p);
       const Vmn* peer = mac ? r.find(*mac) : nullptr;
-      if (peer == nullptr || peer->id == i)
+      if (peer == nullptr || peer->id == ids[i])
         c.error(JsonCheck::member(JsonCheck::element("vmns", i), "correspondents"), "unknown " + p);
       else
-        r.link(static_cast<VmnId>(i), peer->id);
+        r.link(ids[i], peer->id);
     }
   }
+  // Lowest numbers first when they are given out again.
+  r.free_ids_.assign(gaps.rbegin(), gaps.rend());
   if (!c.ok()) return unexpected(c.message());
   return r;
 }

@@ -119,6 +119,10 @@ Expected<void, std::string> MobilityEngine::restore(const nlohmann::json& snapsh
 
   s.registry = std::move(*registry);
   s.pending.clear();
+  // The freezes the snapshot carries (their refusal events start afresh).
+  s.frozen.clear();
+  for (const Vmn& v : s.registry)
+    if (v.frozen_until) s.frozen.emplace(v.id, detail::RefusalNotice{});
   for (auto& [dp, st] : s.switches) {
     auto r = restored.find(dp);
     if (r != restored.end()) {

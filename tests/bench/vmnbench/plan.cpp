@@ -54,7 +54,9 @@ nlohmann::json controller_config(const NetworkPlan& plan, const std::string& lis
         {"gateway", NetworkPlan::home_gateway().to_string()},
         {"virtual_gateway_mac", NetworkPlan::virtual_gateway_mac().to_string()}}},
       {"sites", sites},
-      {"mobility", {{"moa_hold_s", hold_s}}},
+      // A load generator moves the same VMs again and again: duplicate-move detection would
+      // (rightly) freeze them and the answers would no longer be migrations.
+      {"mobility", {{"moa_hold_s", hold_s}, {"move_freeze", {{"moves", 0}}}}},
       // A load tool measures what the controller can do, not its protection: one address opens
       // up to 1000 switch connections and each switch asks at full speed, so the limits are off
       // (tests/bench/abuse.sh measures them).

@@ -60,6 +60,18 @@ struct SwitchMeters {
   friend bool operator==(const SwitchMeters&, const SwitchMeters&) = default;
 };
 
+/// Duplicate-move detection (RFC 7432 section 15): a MAC that moves `moves` times within
+/// `window` is frozen where it is for `freeze`; announces of it from anywhere else are refused
+/// meanwhile. RFC 7432 leaves unfreezing to the operator or a timer: this is the timer.
+struct MoveFreeze {
+  std::uint32_t moves = 5;  // 0 = never freeze
+  Duration window = std::chrono::seconds(180);
+  Duration freeze = std::chrono::seconds(540);  // 3 windows
+  /// Bounds the per-VMN move history (one time point per move counted).
+  static constexpr std::uint32_t kMaxMoves = 64;
+  friend bool operator==(const MoveFreeze&, const MoveFreeze&) = default;
+};
+
 struct MobilityConfig {
   /// The private subnet all VMNs share, and their default gateway there.
   Ipv4Prefix home_prefix;
@@ -82,6 +94,24 @@ struct MobilityConfig {
   std::uint8_t cookie_owner = 0xa7;
   /// Meters on the ARP and RARP packet-in flows, programmed at switch-up.
   SwitchMeters switch_meters;
+
+  // ---- Limits and hygiene (docs/MOBILITY.md, "Limits and hygiene") ----
+
+  /// New VMNs per (datapath, port): a hypervisor port carries one VM, which may own a few
+  /// MACs (macvlan containers, bonds); a port beyond this is one VM registering MACs it
+  /// makes up, and would drain its site's MoA pool. 0 = no limit. Migrations are not limited.
+  std::uint32_t max_vmns_per_port = 8;
+  /// New VMNs per site (datapath). 0 = the pool's size (the pool is the only bound).
+  std::uint32_t max_vmns_per_site = 0;
+  /// The refusal of a new VMN at a port (or site) over its limit is evented at most once per
+  /// this interval per port (and per site); refusals in between are counted in the next event
+  /// and in MobilityEngine::counters().
+  Duration limit_event_interval = std::chrono::seconds(1);
+  /// A VMN neither seen (ARP) nor carrying traffic (its local flows carry this idle timeout and
+  /// report their removal) for this long is removed and its MoA held. Zero = never (the
+  /// paper's behaviour); vmnctl-ofc's default is 3600 s.
+  Duration vmn_idle = Duration::zero();
+  MoveFreeze move_freeze;
 };
 
 const SiteConfig* find_site(const MobilityConfig& config, std::uint64_t datapath_id);

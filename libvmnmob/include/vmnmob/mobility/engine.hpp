@@ -57,6 +57,16 @@ struct Event {
     ProbeSent,          // home_address of an unknown peer is being probed
     ProbeExpired,       // nobody answered for home_address
     FlowRestored,       // a flow of ours was removed by someone else and was added back
+    // Limits and hygiene (docs/MOBILITY.md, "Limits and hygiene"):
+    VmnLimit,           // a new VMN (mac, home_address) refused at `to`: its port holds
+                        // max_vmns_per_port; `count` refusals there since the last such event
+    SiteVmnLimit,       // the same for the site (to.datapath_id) at max_vmns_per_site
+    VmnExpired,         // mac, home_address, old_mobile_address (now held), from: idle for vmn_idle
+    MoveFrozen,         // mac moved move_freeze.moves times within the window: frozen at `to`
+                        // until the freeze ends (RFC 7432 section 15)
+    FrozenMoveRefused,  // an announce of a frozen mac at `to` refused, it stays at `from`;
+                        // `count` refusals since the last such event (at most one per window)
+    MoveUnfrozen,       // the freeze of mac ended; it may move again
   };
   Kind kind = Kind::SwitchUp;
   TimePoint at{};
@@ -67,8 +77,22 @@ struct Event {
   Ipv4Address old_mobile_address;
   Location from;
   Location to;
+  /// For the rate-limited kinds (VmnLimit, SiteVmnLimit, FrozenMoveRefused): how many refusals
+  /// this event stands for (itself and those not evented since the previous one).
+  std::uint64_t count = 0;
 };
 std::string_view to_string(Event::Kind kind);
+
+/// Totals since the engine was built (not part of a snapshot), for a host's metrics.
+struct EngineCounters {
+  std::uint64_t port_limit_refusals = 0;
+  std::uint64_t site_limit_refusals = 0;
+  std::uint64_t vmns_expired = 0;
+  std::uint64_t moves_frozen = 0;
+  std::uint64_t frozen_moves_refused = 0;
+  /// Local flows that idled out while their VMN was still seen, and were added back.
+  std::uint64_t idle_flows_restored = 0;
+};
 /// One log line, e.g. "migrated 52:54:00:00:00:01 hoa 10.0.0.1 from dp 1 port 3 moa ... to ...".
 std::string to_string(const Event& e);
 
@@ -110,10 +134,18 @@ class MobilityEngine {
   void on_arp(TimePoint now, std::uint64_t datapath_id, std::uint32_t in_port, const ArpFrame& frame, Batch& out);
   /// Convenience: parses the packet-in's frame and calls on_arp; other frames are ignored.
   void on_packet_in(TimePoint now, std::uint64_t datapath_id, const ofp::PacketIn& packet_in, Batch& out);
-  /// A flow carrying this engine's cookie that the engine still wants is added back.
+  /// A flow carrying this engine's cookie that the engine still wants is added back. With
+  /// MobilityConfig::vmn_idle set, a VMN's local flows carry that idle timeout: when they have
+  /// all idled out (within a few seconds of each other) and the VMN has not ARPed for vmn_idle,
+  /// it expires (Event::Kind::VmnExpired); otherwise the flows are added back.
   void on_flow_removed(TimePoint now, std::uint64_t datapath_id, const ofp::FlowRemoved& removed, Batch& out);
-  /// Expires held MoAs and unanswered probes, re-probes unresolved gateways.
+  /// Expires held MoAs, unanswered probes and move freezes, re-probes unresolved gateways.
   void on_tick(TimePoint now, Batch& out);
+
+  /// The operator's corrective action of RFC 7432 section 15: ends the freeze of the VMN with
+  /// this MAC at once (Event::Kind::MoveUnfrozen) instead of at the end of move_freeze.freeze.
+  /// Returns whether it was frozen. Sends nothing: the VMN's next announce elsewhere moves it.
+  bool unfreeze(TimePoint now, MacAddress mac, Batch& out);
 
   // ---- Configuration changes while running ----
 
@@ -140,6 +172,9 @@ class MobilityEngine {
   SwitchFlowContext flow_context(std::uint64_t datapath_id) const;
   std::uint32_t base_generation(std::uint64_t datapath_id) const;
   std::size_t pending_probes() const;
+  const EngineCounters& counters() const;
+  /// Whether the VMN with this MAC is frozen by duplicate-move detection at `now`.
+  bool frozen(MacAddress mac, TimePoint now) const;
 
   /// Registry, pools (held addresses included, with the hold time left), learned gateway MACs
   /// and uplink ports. Connection state is not part of it: after a restore every switch is

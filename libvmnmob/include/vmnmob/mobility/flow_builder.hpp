@@ -112,6 +112,9 @@ struct SwitchFlowContext {
   /// Meter ids for the ARP and RARP packet-in flows (MobilityConfig::switch_meters), if on.
   std::optional<std::uint32_t> arp_meter;
   std::optional<std::uint32_t> announce_meter;
+  /// Seconds; when non-zero the local flows carry this idle timeout with SEND_FLOW_REM and
+  /// RESET_COUNTS, so the engine hears when a VMN's traffic stops (MobilityConfig::vmn_idle).
+  std::uint16_t local_idle_timeout = 0;
 };
 
 /// Parameters of the flows for a VMN attached to this switch.

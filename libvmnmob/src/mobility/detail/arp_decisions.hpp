@@ -6,12 +6,14 @@
 #include <cstdint>
 
 #include "mobility/detail/flow_sync.hpp"
+#include "mobility/detail/hygiene.hpp"
 
 namespace vmnmob::mobility::detail {
 
 class ArpDecisions {
  public:
-  ArpDecisions(EngineState& state, BatchAssembly& batch, FlowSync& flows) : s_(state), batch_(batch), flows_(flows) {}
+  ArpDecisions(EngineState& state, BatchAssembly& batch, FlowSync& flows, Hygiene& hygiene)
+      : s_(state), batch_(batch), flows_(flows), hygiene_(hygiene) {}
 
   /// A frame from a VM port: a VMN's announce (detection or migration) or its question.
   void on_vm_port_arp(std::uint64_t dp, std::uint32_t in_port, SwitchState& st, const ArpFrame& f);
@@ -36,6 +38,7 @@ class ArpDecisions {
   EngineState& s_;
   BatchAssembly& batch_;
   FlowSync& flows_;
+  Hygiene& hygiene_;
 };
 
 }  // namespace vmnmob::mobility::detail

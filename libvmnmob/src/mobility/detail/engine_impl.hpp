@@ -5,6 +5,7 @@
 #include "mobility/detail/arp_decisions.hpp"
 #include "mobility/detail/engine_state.hpp"
 #include "mobility/detail/flow_sync.hpp"
+#include "mobility/detail/hygiene.hpp"
 
 namespace vmnmob::mobility {
 
@@ -29,7 +30,8 @@ struct MobilityEngine::Impl {
   detail::EngineState state;
   detail::BatchAssembly batch;
   detail::FlowSync flows{state, batch};
-  detail::ArpDecisions arp{state, batch, flows};
+  detail::Hygiene hygiene{state, batch, flows};
+  detail::ArpDecisions arp{state, batch, flows, hygiene};
 };
 
 }  // namespace vmnmob::mobility

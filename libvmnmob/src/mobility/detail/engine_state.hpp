@@ -2,9 +2,11 @@
 // policy, the VMN registry, one SwitchState per configured switch (its MoA pool, its ports, its
 // gateway, and the flows this engine has installed there) and the probes still unanswered.
 // The parts that act on it: arp_decisions (ARP -> registry and pools), flow_sync (wanted
-// versus installed flows -> flow-mods), snapshot (to and from JSON), engine.cpp (the events).
+// versus installed flows -> flow-mods), hygiene (limits, move freeze, expiry), snapshot (to and
+// from JSON), engine.cpp (the events).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,7 +31,19 @@ struct InstalledLocal {
   LocalFlowParams params;
   std::optional<MacAddress> gateway_mac;
   std::optional<std::uint32_t> uplink;
-  friend bool operator==(const InstalledLocal&, const InstalledLocal&) = default;
+  /// When each local flow (by table offset: egress, ingress, egress by source) last reported
+  /// an idle-timeout removal (MobilityConfig::vmn_idle); not part of what is installed.
+  std::array<std::optional<TimePoint>, 3> idle_at{};
+  friend bool operator==(const InstalledLocal& a, const InstalledLocal& b) {
+    return a.params == b.params && a.gateway_mac == b.gateway_mac && a.uplink == b.uplink;
+  }
+};
+
+/// Rate of the events for refusals at one place (a port, a site): at most one per
+/// MobilityConfig::limit_event_interval, the refusals in between counted in the next one.
+struct RefusalNotice {
+  std::optional<TimePoint> last_event;
+  std::uint64_t unreported = 0;
 };
 
 /// A VMN attached elsewhere that is the correspondent of VMNs attached to this switch.
@@ -56,6 +70,10 @@ struct SwitchState {
   /// Per VMN attached elsewhere that matters here: one lookup gives both the reason for its
   /// remote flows and what was installed. An entry lives while either part is non-empty.
   std::unordered_map<VmnId, RemoteEntry> remote;
+  /// VMN limit refusals: per port (only ports that were at their limit; pruned on tick) and
+  /// for the site.
+  std::unordered_map<std::uint32_t, RefusalNotice> port_refusals;
+  RefusalNotice site_refusals;
 
   /// The switch went away or reconnected: nothing of ours is known to be on it any more.
   void forget_installed();
@@ -85,6 +103,9 @@ struct EngineState {
   VmnRegistry registry;
   std::unordered_map<std::uint64_t, SwitchState> switches;
   std::vector<PendingProbe> pending;
+  EngineCounters counters;
+  /// VMNs frozen by duplicate-move detection, and the rate of their refusal events.
+  std::unordered_map<VmnId, RefusalNotice> frozen;
 
   SwitchState* find(std::uint64_t datapath_id);
   const SwitchState* find(std::uint64_t datapath_id) const;

@@ -56,6 +56,9 @@ class FlowSync {
   void add_ref(std::uint64_t dp, VmnId peer);
   void drop_ref(std::uint64_t dp, VmnId peer);
   void rebuild_refs();
+  /// The VMN is leaving the registry: deletes its local flows, its remote flows on every
+  /// switch, and the remote flows of its correspondents that only it wanted at its switch.
+  void forget_vmn(const Vmn& v);
 
   /// A flow with this cookie was removed by someone else: adds its group back if it is still
   /// wanted; returns whether it did.
