@@ -18,6 +18,7 @@
 
 #include "fakes/fake_switch.hpp"
 #include "fakes/recording_observer.hpp"
+#include "connection/manager_harness.hpp"
 #include "vmnmob/connection/switch_manager.hpp"
 
 using namespace vmnmob;
@@ -28,39 +29,11 @@ using Kind = RecordedEvent::Kind;
 
 namespace {
 
-struct Harness {
-  boost::asio::io_context io;
-  RecordingObserver observer;
-  std::unique_ptr<SwitchManager> manager;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
-  std::thread thread;
-  std::uint16_t port = 0;
+// On 0.0.0.0: the tests connect from many loopback addresses (127.0.0.x).
+struct Harness : ManagerHarness {
+  explicit Harness(ManagerOptions options) : ManagerHarness(options, "0.0.0.0") {}
 
-  explicit Harness(ManagerOptions options) {
-    manager = std::make_unique<SwitchManager>(io, options);
-    manager->add_observer(observer);
-    auto bound = manager->listen("0.0.0.0", 0);
-    REQUIRE(bound);
-    port = *bound;
-    work.emplace(io.get_executor());
-    thread = std::thread([this] { io.run(); });
-  }
-  ~Harness() {
-    manager->stop();
-    std::this_thread::sleep_for(20ms);
-    work.reset();
-    io.stop();
-    thread.join();
-    manager.reset();
-  }
-
-  std::unique_ptr<FakeSwitch> up_switch(std::uint64_t dpid) {
-    auto sw = FakeSwitch::connect(port);
-    REQUIRE(sw);
-    REQUIRE(sw->handshake(dpid, {make_port(1, "p1")}));
-    REQUIRE(observer.wait_for(Kind::Up, [dpid](const RecordedEvent& e) { return e.datapath_id == dpid; }));
-    return sw;
-  }
+  std::unique_ptr<FakeSwitch> up_switch(std::uint64_t dpid) { return ManagerHarness::up_switch(dpid, {make_port(1, "p1")}); }
 
   template <class Pred>
   bool wait_counters(Pred pred, std::chrono::milliseconds timeout = 5000ms) {

@@ -12,6 +12,7 @@
 
 #include "fakes/fake_switch.hpp"
 #include "fakes/recording_observer.hpp"
+#include "connection/manager_harness.hpp"
 #include "vmnmob/connection/switch_manager.hpp"
 
 using namespace vmnmob;
@@ -31,44 +32,9 @@ ManagerOptions fast_options() {
   return o;
 }
 
-struct Harness {
-  boost::asio::io_context io;
-  RecordingObserver observer;
-  std::unique_ptr<SwitchManager> manager;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
-  std::thread thread;
-  std::uint16_t port = 0;
-
-  explicit Harness(ManagerOptions options = fast_options(), const std::string& address = "127.0.0.1") {
-    manager = std::make_unique<SwitchManager>(io, options);
-    manager->add_observer(observer);
-    if (!address.empty()) {
-      auto bound = manager->listen(address, 0);
-      REQUIRE(bound);
-      port = *bound;
-    }
-    work.emplace(io.get_executor());
-    thread = std::thread([this] { io.run(); });
-  }
-  ~Harness() {
-    manager->stop();
-    std::this_thread::sleep_for(20ms);  // let the closes run (observers still attached)
-    work.reset();
-    io.stop();
-    thread.join();
-    manager.reset();
-  }
-
-  std::unique_ptr<FakeSwitch> up_switch(std::uint64_t dpid, std::vector<ofp::Port> ports = {}) {
-    auto sw = FakeSwitch::connect(port);
-    REQUIRE(sw);
-    REQUIRE(sw->handshake(dpid, ports));
-    auto up = observer.wait_for(Kind::Up, [dpid](const RecordedEvent& e) { return e.datapath_id == dpid; });
-    REQUIRE(up);
-    return sw;
-  }
-
-  std::shared_ptr<Switch> find(std::uint64_t dpid) { return manager->find(dpid); }
+struct Harness : ManagerHarness {
+  explicit Harness(ManagerOptions options = fast_options(), const std::string& address = "127.0.0.1")
+      : ManagerHarness(options, address) {}
 };
 
 // Sends a request from the test thread and waits for its completion.

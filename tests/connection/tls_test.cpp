@@ -26,6 +26,7 @@
 
 #include "fakes/fake_switch.hpp"
 #include "fakes/recording_observer.hpp"
+#include "connection/manager_harness.hpp"
 #include "fakes/tls_relay.hpp"
 #include "vmnmob/connection/switch_manager.hpp"
 
@@ -82,31 +83,12 @@ std::string fingerprint_of(const std::string& pem_path) {
   return out;
 }
 
-struct Harness {
-  boost::asio::io_context io;
-  RecordingObserver observer;
-  std::unique_ptr<SwitchManager> manager;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
-  std::thread thread;
-  std::uint16_t port = 0;
-
-  explicit Harness(ManagerOptions options, Transport transport = Transport::Tls) {
+struct Harness : ManagerHarness {
+  explicit Harness(ManagerOptions options, Transport transport = Transport::Tls)
+      : ManagerHarness(with_short_handshake(options), "127.0.0.1", transport) {}
+  static ManagerOptions with_short_handshake(ManagerOptions options) {
     options.session.handshake_timeout = 2s;
-    manager = std::make_unique<SwitchManager>(io, options);
-    manager->add_observer(observer);
-    auto bound = manager->listen("127.0.0.1", 0, transport);
-    REQUIRE(bound);
-    port = *bound;
-    work.emplace(io.get_executor());
-    thread = std::thread([this] { io.run(); });
-  }
-  ~Harness() {
-    manager->stop();
-    std::this_thread::sleep_for(20ms);
-    work.reset();
-    io.stop();
-    thread.join();
-    manager.reset();
+    return options;
   }
 };
 
