@@ -112,6 +112,7 @@ class Pipeline final : public delivery::SwitchLink {
   }
 
   void feed(std::size_t i, std::span<const std::uint8_t> bytes) {
+    if (bytes.empty()) return;  // a read of nothing does not happen (memcpy from null is UB)
     ofp::Framer& framer = framers_[i];
     auto room = framer.prepare(bytes.size());
     std::memcpy(room.data(), bytes.data(), bytes.size());

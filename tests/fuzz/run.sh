@@ -31,11 +31,14 @@ for t in "${targets[@]}"; do
   artifacts=$build/artifacts/$t
   mkdir -p "$corpus" "$artifacts"
   log=$build/fuzz-$t.log
+  kept=""  # the minimised corpus of the last long run (long_run.sh), when there is one
+  [[ -d $root/tests/fuzz/corpus/$t ]] && kept=$root/tests/fuzz/corpus/$t
   echo "fuzz_$t: ${seconds}s ..."
   # -max_len covers the largest OpenFlow message; -timeout flags a single input slower than 10 s.
+  # shellcheck disable=SC2086  # $kept: one directory or nothing
   if "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
        -max_len=70000 -print_final_stats=1 -artifact_prefix="$artifacts/" \
-       "$corpus" "$seeds/$t" "$root/tests/fuzz/regressions/$t" >"$log" 2>&1; then
+       "$corpus" "$seeds/$t" "$root/tests/fuzz/regressions/$t" $kept >"$log" 2>&1; then
     execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || echo '?')
     cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -n1 || true)
     echo "fuzz_$t: ok ($execs executions, $cov)"
