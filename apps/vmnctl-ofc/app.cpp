@@ -33,6 +33,7 @@ nlohmann::json event_json(const Event& e) {
   if (e.from.datapath_id != 0) j["from"] = location_json(e.from);
   if (e.to.datapath_id != 0) j["to"] = location_json(e.to);
   if (e.count != 0) j["count"] = e.count;
+  if (!e.reason.empty()) j["reason"] = e.reason;
   return j;
 }
 
@@ -46,6 +47,7 @@ LogLevel level_of(Event::Kind k) {
     case Event::Kind::SiteVmnLimit:
     case Event::Kind::MoveFrozen:
     case Event::Kind::FrozenMoveRefused:  // rate-limited (one per window, with a count)
+    case Event::Kind::MetersUnusable:
       return LogLevel::Warn;
     case Event::Kind::ProbeSent:
     case Event::Kind::FlowRestored:

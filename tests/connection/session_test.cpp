@@ -114,6 +114,69 @@ TEST_CASE("session: full handshake FEATURES -> SET_CONFIG + PORT_DESC (two parts
   CHECK(s.ports()[1].port_no == 2);
 }
 
+TEST_CASE("session: probe_meters asks METER_FEATURES with PORT_DESC; up once both are answered", "[session]") {
+  SessionConfig c = test_config();
+  c.probe_meters = true;
+  ofp::FeaturesReply features;
+  features.datapath_id = 0xa1;
+  const ofp::MeterFeaturesReply ovs{0x40000, 1u << 1, 0xf, 8, 0};
+  // Drives a session to WaitPorts; returns the xids of PORT_DESC and METER_FEATURES.
+  auto handshake = [&](Session& s) {
+    (void)s.start(t0);
+    auto a = s.on_message(t0, hello13());
+    a = s.on_message(t0, msg(features, a.send[0].xid));
+    REQUIRE(a.send.size() == 3);
+    const auto* meters = only<ofp::MultipartRequest>(a, 2);
+    REQUIRE(meters != nullptr);
+    CHECK(std::holds_alternative<ofp::MeterFeaturesRequest>(meters->body));
+    CHECK(a.send[2].xid != a.send[1].xid);
+    return std::pair{a.send[1].xid, a.send[2].xid};
+  };
+  SECTION("ports first, then the meters") {
+    Session s(c);
+    auto [ports, meters] = handshake(s);
+    auto a = s.on_message(t0 + 1ms, msg(ofp::MultipartReply{0, ofp::PortDescReply{}}, ports));
+    CHECK_FALSE(a.became_up);
+    a = s.on_message(t0 + 2ms, msg(ofp::MultipartReply{0, ovs}, meters));
+    CHECK(a.became_up);
+    REQUIRE(s.meter_features().has_value());
+    CHECK(*s.meter_features() == ovs);
+  }
+  SECTION("the meters first, then the ports") {
+    Session s(c);
+    auto [ports, meters] = handshake(s);
+    auto a = s.on_message(t0 + 1ms, msg(ofp::MultipartReply{0, ovs}, meters));
+    CHECK_FALSE(a.became_up);
+    a = s.on_message(t0 + 2ms, msg(ofp::MultipartReply{0, ofp::PortDescReply{}}, ports));
+    CHECK(a.became_up);
+    CHECK(s.meter_features().has_value());
+  }
+  SECTION("a switch without meters refuses the request: up all the same, without features") {
+    Session s(c);
+    auto [ports, meters] = handshake(s);
+    auto a = s.on_message(t0 + 1ms, msg(ofp::ErrorMsg{ofp::ErrorType::BadRequest, 2, 0, {}}, meters));  // BAD_MULTIPART
+    CHECK_FALSE(a.close);
+    CHECK_FALSE(a.became_up);
+    a = s.on_message(t0 + 2ms, msg(ofp::MultipartReply{0, ofp::PortDescReply{}}, ports));
+    CHECK(a.became_up);
+    CHECK_FALSE(s.meter_features().has_value());
+  }
+  SECTION("no answer to METER_FEATURES: the handshake times out and says which") {
+    Session s(c);
+    auto [ports, meters] = handshake(s);
+    (void)meters;
+    (void)s.on_message(t0 + 1ms, msg(ofp::MultipartReply{0, ofp::PortDescReply{}}, ports));
+    auto a = s.on_tick(t0 + 10s);
+    REQUIRE(a.close);
+    CHECK(a.close->reason == DisconnectReason::HandshakeTimeout);
+    CHECK(a.close->detail == "no METER_FEATURES reply from the switch");
+  }
+  SECTION("not asked: nothing sent, nothing known") {
+    Session s(test_config());
+    CHECK_FALSE(up_session(t0).meter_features().has_value());
+  }
+}
+
 TEST_CASE("session: hello negotiation", "[session]") {
   Session s(test_config());
   (void)s.start(t0);

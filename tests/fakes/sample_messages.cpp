@@ -159,6 +159,11 @@ std::vector<SampleMessage> sample_messages() {
   s2c("MULTIPART_REPLY METER_CONFIG",
       MultipartReply{0, MeterConfigReply{{MeterConfig{meter_flags::kKbps | meter_flags::kBurst, 5, {drop, remark}}}}},
       10);
+  c2s("MULTIPART_REQUEST METER_FEATURES", MultipartRequest{0, MeterFeaturesRequest{}}, 11);
+  s2c("MULTIPART_REPLY METER_FEATURES",
+      MultipartReply{0, MeterFeaturesReply{0x40000, 1u << 1, meter_flags::kKbps | meter_flags::kPktps |
+                                               meter_flags::kBurst | meter_flags::kStats, 8, 0}},
+      11);
   // A multipart type the codec keeps raw: queue stats (ofp_queue_stats_request: port, queue).
   c2s("MULTIPART_REQUEST QUEUE (kept unknown)",
       MultipartRequest{0, UnknownMultipart{static_cast<std::uint16_t>(MultipartType::Queue),

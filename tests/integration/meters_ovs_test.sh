@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # limits.switch_meters against a private Open vSwitch 3.1 (netdev datapath, isolated sandbox):
 # vmnctl-ofc programs a pktps meter for ARP->controller and its own for RARP->controller, and
-# the two flows carry them (dump-meters, dump-flows); RARP sits above ARP. Needs root (label ovs).
+# the two flows carry them (dump-meters, dump-flows); RARP sits above ARP; the METER_FEATURES
+# asked in the handshake do not make it give them up. Needs root (label ovs).
 #   meters_ovs_test.sh VMNCTL_OFC
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -63,4 +64,6 @@ grep -Eq "meter=42754 pktps burst stats bands=\s*type=drop rate=200 burst_size=1
 grep -Eq "priority=1000,arp actions=meter:42753,CONTROLLER:65535" <<<"$flows" || fail "ARP flow without its meter"
 grep -Eq "priority=1010,rarp actions=meter:42754,CONTROLLER:65535" <<<"$flows" || fail "RARP flow without its own meter and priority"
 grep -q "refused" "$work/log" && fail "the switch refused a message"
+# The handshake asked OVS what its meters can do (METER_FEATURES) and found them usable.
+grep -q "meters-unusable" "$work/log" && fail "OVS's meters were judged unusable"
 echo "PASS"

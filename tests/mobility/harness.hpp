@@ -141,6 +141,12 @@ struct World {
     engine.on_switch_up(now, dp, ports, batch);
     return deliver();
   }
+  const Batch& switch_up(std::uint64_t dp, const SwitchAbilities& abilities) {
+    batch.clear();
+    up[dp] = true;
+    engine.on_switch_up(now, dp, site_ports(), abilities, batch);
+    return deliver();
+  }
   const Batch& switch_down(std::uint64_t dp) {
     batch.clear();
     up[dp] = false;

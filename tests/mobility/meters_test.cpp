@@ -84,3 +84,68 @@ TEST_CASE("meters: on, the switch gets ARP and RARP meters before the flows that
   const Batch& detected = w.attach(1, 1, 2);
   CHECK(has_event(detected, Event::Kind::VmnDetected));
 }
+
+namespace {
+/// What Open vSwitch 3.1's netdev datapath answers (tests/fixtures/ovs/meter-features.txt).
+ofp::MeterFeaturesReply ovs_meter_features() {
+  return ofp::MeterFeaturesReply{0x40000, 1u << 1,
+                                 ofp::meter_flags::kKbps | ofp::meter_flags::kPktps | ofp::meter_flags::kBurst |
+                                     ofp::meter_flags::kStats,
+                                 8, 0};
+}
+bool has_meter_mod(const Batch& b) {
+  return std::any_of(b.messages.begin(), b.messages.end(),
+                     [](const Outgoing& o) { return std::holds_alternative<ofp::MeterMod>(o.message.body); });
+}
+}  // namespace
+
+TEST_CASE("meters: a switch whose METER_FEATURES allow them gets them, as when not asked") {
+  MobilityConfig c = three_sites();
+  c.switch_meters.enabled = true;
+  World asked(c), trusted(c);
+  const Batch& b = asked.switch_up(1, SwitchAbilities{true, ovs_meter_features()});
+  const Batch& t = trusted.switch_up(1);
+  CHECK(!has_event(b, Event::Kind::MetersUnusable));
+  REQUIRE(b.messages.size() == t.messages.size());
+  for (std::size_t i = 0; i < b.messages.size(); ++i) CHECK(b.messages[i].message == t.messages[i].message);
+}
+
+TEST_CASE("meters: a switch that cannot run them gets the flows without meters, and an event why") {
+  MobilityConfig c = three_sites();
+  c.switch_meters.enabled = true;
+  World without;
+  const Batch& plain = without.switch_up(1);
+  struct Case {
+    const char* name;
+    std::optional<ofp::MeterFeaturesReply> features;
+    std::string_view reason;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"refused", std::nullopt, "METER_FEATURES refused (no meters)"});
+  auto f = ovs_meter_features();
+  f.band_types = 1u << 2;  // DSCP remark only
+  cases.push_back({"no drop band", f, "no DROP meter band"});
+  f = ovs_meter_features();
+  f.capabilities = ofp::meter_flags::kKbps | ofp::meter_flags::kBurst | ofp::meter_flags::kStats;
+  cases.push_back({"no pktps", f, "meters without PKTPS, BURST or STATS"});
+  f = ovs_meter_features();
+  f.max_meter = 0xa701;  // the ARP meter fits, the announce meter (0xa702) does not
+  cases.push_back({"ids too high", f, "meter ids above the switch's max_meter"});
+  f = ovs_meter_features();
+  f.max_bands = 0;
+  cases.push_back({"no bands", f, "meters without bands"});
+  for (const Case& k : cases) {
+    INFO(k.name);
+    World w(c);
+    const Batch& b = w.switch_up(1, SwitchAbilities{true, k.features});
+    CHECK(!has_meter_mod(b));
+    REQUIRE(b.messages.size() == plain.messages.size());
+    for (std::size_t i = 0; i < b.messages.size(); ++i) CHECK(b.messages[i].message == plain.messages[i].message);
+    const auto it = std::find_if(b.events.begin(), b.events.end(),
+                                 [](const Event& e) { return e.kind == Event::Kind::MetersUnusable; });
+    REQUIRE(it != b.events.end());
+    CHECK(it->to.datapath_id == 1);
+    CHECK(it->reason == k.reason);
+    CHECK(w.engine.flow_context(1).arp_meter == std::nullopt);
+  }
+}

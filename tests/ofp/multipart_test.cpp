@@ -127,8 +127,12 @@ std::vector<std::pair<std::string, Message>> samples() {
                                                      hex("00 00 00 00 00 00 00 01")}}},
                               MeterConfig{0, 3, {}}}}));
   all.emplace_back("GROUP request (kept unknown)", request(UnknownMultipart{6, hex("ff ff ff fc 00 00 00 00")}));
-  all.emplace_back("METER_FEATURES reply (kept unknown)",
-                   reply(UnknownMultipart{11, hex("00 00 10 00 00 00 00 03 00 00 00 0f 10 08 00 00")}));
+  all.emplace_back("METER_FEATURES request", request(MeterFeaturesRequest{}));
+  all.emplace_back("METER_FEATURES reply", reply(MeterFeaturesReply{0x1000, 0x3, 0xf, 16, 8}));
+  all.emplace_back("METER stats reply (kept unknown)",
+                   reply(UnknownMultipart{9, hex("00 00 00 01 00 28 00 00 00 00 00 00 00 00 00 02"
+                                                 "00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 04"
+                                                 "00 00 00 05 00 00 00 06")}));
   all.emplace_back("experimenter request (kept unknown)",
                    request(UnknownMultipart{0xffff, hex("00 00 23 20 00 00 00 01")}));
   return all;

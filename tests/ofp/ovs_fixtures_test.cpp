@@ -415,6 +415,22 @@ TEST_CASE("meters: meter mods and meter config", "[ofp][fixtures]") {
   CHECK(configs[0]->meters[0].bands == mods[0]->bands);
 }
 
+TEST_CASE("meter features: what OVS's netdev meters can do", "[ofp][fixtures]") {
+  auto msgs = decode_all(fixture("misc"));  // ovs-ofctl meter-features
+  const auto requests = bodies<MultipartRequest>(msgs, "c2s");
+  CHECK(std::count_if(requests.begin(), requests.end(), [](const MultipartRequest* r) {
+          return std::holds_alternative<MeterFeaturesRequest>(r->body);
+        }) == 1);
+  auto features = replies<MeterFeaturesReply>(msgs);
+  REQUIRE(features.size() == 1);
+  CHECK(features[0]->max_meter == 0x40000);
+  CHECK(features[0]->supports_band(MeterBandType::Drop));
+  CHECK(!features[0]->supports_band(MeterBandType::DscpRemark));  // not in the netdev datapath
+  CHECK(features[0]->capabilities ==
+        (meter_flags::kKbps | meter_flags::kPktps | meter_flags::kBurst | meter_flags::kStats));
+  CHECK(features[0]->max_bands == 8);
+}
+
 TEST_CASE("aggregate, table and port statistics, description", "[ofp][fixtures]") {
   auto agg_msgs = decode_all(fixture("aggregate"));
   auto agg = replies<AggregateStatsReply>(agg_msgs);
@@ -553,8 +569,7 @@ TEST_CASE("messages outside the codec's set are kept unknown, byte for byte", "[
   CHECK(unknown[0]->type == static_cast<std::uint8_t>(MessageType::QueueGetConfigRequest));
   std::vector<std::uint16_t> types;
   for (const auto* u : replies<UnknownMultipart>(msgs)) types.push_back(u->type);
-  for (auto t : {MultipartType::Group, MultipartType::GroupFeatures, MultipartType::Meter,
-                 MultipartType::MeterFeatures}) {
+  for (auto t : {MultipartType::Group, MultipartType::GroupFeatures, MultipartType::Meter}) {
     INFO("multipart type " << static_cast<int>(t));
     CHECK(std::count(types.begin(), types.end(), static_cast<std::uint16_t>(t)) == 1);
   }

@@ -294,6 +294,7 @@ void Connection::go_up() {
     std::lock_guard lock(info_mutex_);
     features_ = session_.features();
     ports_ = session_.ports();
+    meter_features_ = session_.meter_features();
   }
   datapath_id_.store(session_.features().datapath_id, std::memory_order_release);
   up_.store(true, std::memory_order_release);
@@ -583,6 +584,11 @@ ofp::FeaturesReply Connection::features() const {
 std::vector<ofp::Port> Connection::ports() const {
   std::lock_guard lock(info_mutex_);
   return ports_;
+}
+
+std::optional<ofp::MeterFeaturesReply> Connection::meter_features() const {
+  std::lock_guard lock(info_mutex_);
+  return meter_features_;
 }
 
 SwitchCounters Connection::counters() const {

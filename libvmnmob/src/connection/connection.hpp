@@ -118,6 +118,7 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   DatapathId datapath_id() const override { return datapath_id_.load(std::memory_order_acquire); }
   ofp::FeaturesReply features() const override;
   std::vector<ofp::Port> ports() const override;
+  std::optional<ofp::MeterFeaturesReply> meter_features() const override;
   std::string peer() const override { return peer_; }
   bool connected() const override { return up_.load(std::memory_order_acquire); }
   SwitchCounters counters() const override;
@@ -195,6 +196,7 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   mutable std::mutex info_mutex_;  // features_ and ports_, read from any thread
   ofp::FeaturesReply features_;
   std::vector<ofp::Port> ports_;
+  std::optional<ofp::MeterFeaturesReply> meter_features_;
 
   struct Counters {
     std::atomic<std::uint64_t> messages_in{0}, bytes_in{0}, messages_out{0}, bytes_out{0},

@@ -117,6 +117,12 @@ Session::Actions Session::on_message(TimePoint now, const ofp::Message& msg) {
     if (error->type == ofp::ErrorType::HelloFailed)
       return fail(DisconnectReason::HelloFailed,
                   "switch sent HELLO_FAILED/" + ofp::error_code_name(error->type, error->code));
+    if (state_ == State::WaitPorts && msg.xid == meters_xid_ && meters_xid_ != 0) {
+      // No meters (or no METER_FEATURES): not a reason to refuse the switch.
+      a.consumed = true;
+      meters_xid_ = 0;
+      return finish_handshake(a);
+    }
     if (state_ != State::Up && (msg.xid == features_xid_ || msg.xid == ports_xid_))
       return fail(DisconnectReason::HandshakeError,
                   "switch refused a handshake request: " + ofp::error_type_name(error->type) +
@@ -142,24 +148,45 @@ Session::Actions Session::on_message(TimePoint now, const ofp::Message& msg) {
     ofp::Message ports = make(ofp::MultipartRequest{0, ofp::PortDescRequest{}});
     ports_xid_ = ports.xid;
     a.send.push_back(std::move(ports));
+    if (config_.probe_meters) {
+      ofp::Message meters = make(ofp::MultipartRequest{0, ofp::MeterFeaturesRequest{}});
+      meters_xid_ = meters.xid;
+      a.send.push_back(std::move(meters));
+    }
     return a;
   }
 
   if (state_ == State::WaitPorts) {
     a.consumed = true;
     const auto* reply = std::get_if<ofp::MultipartReply>(&msg.body);
-    if (reply == nullptr || msg.xid != ports_xid_) return a;
+    if (reply == nullptr) return a;
+    if (msg.xid == meters_xid_ && meters_xid_ != 0) {
+      const auto* meters = std::get_if<ofp::MeterFeaturesReply>(&reply->body);
+      if (meters == nullptr)
+        return fail(DisconnectReason::ProtocolError, "METER_FEATURES request answered with another "
+                                                     "multipart type");
+      meter_features_ = *meters;
+      meters_xid_ = 0;
+      return finish_handshake(a);
+    }
+    if (msg.xid != ports_xid_ || ports_done_) return a;
     const auto* ports = std::get_if<ofp::PortDescReply>(&reply->body);
     if (ports == nullptr)
       return fail(DisconnectReason::ProtocolError, "PORT_DESC request answered with another "
                                                    "multipart type");
     ports_.insert(ports_.end(), ports->ports.begin(), ports->ports.end());
     if (reply->more()) return a;  // spec 7.3.5: parts until one without REPLY_MORE
-    state_ = State::Up;
-    a.became_up = true;
-    return a;
+    ports_done_ = true;
+    return finish_handshake(a);
   }
   return a;  // Up: the adapter dispatches everything else
+}
+
+Session::Actions Session::finish_handshake(Actions& a) {
+  if (!ports_done_ || meters_xid_ != 0) return std::move(a);  // the other reply is still due
+  state_ = State::Up;
+  a.became_up = true;
+  return std::move(a);
 }
 
 Session::Actions Session::on_tick(TimePoint now) {
@@ -175,7 +202,8 @@ Session::Actions Session::on_tick(TimePoint now) {
         return fail(DisconnectReason::HandshakeTimeout,
                     state_ == State::WaitHello      ? "no HELLO from the switch"
                     : state_ == State::WaitFeatures ? "no FEATURES_REPLY from the switch"
-                                                    : "no PORT_DESC reply from the switch");
+                    : !ports_done_                  ? "no PORT_DESC reply from the switch"
+                                                    : "no METER_FEATURES reply from the switch");
       return a;
     case State::Up:
       break;

@@ -59,7 +59,8 @@ void Hub::switch_up(const std::shared_ptr<Connection>& conn) {
   }
   auto ports = conn->ports();
   auto features = conn->features();
-  SwitchUp event{*conn, id, features, ports};
+  auto meters = conn->meter_features();
+  SwitchUp event{*conn, id, features, ports, meters};
   notify([&](SwitchObserver& o) { o.on_switch_up(event); });
 }
 

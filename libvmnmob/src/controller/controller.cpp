@@ -32,7 +32,7 @@ ControllerObserver kSilent;  // when the host passes no observer
 class Controller::Impl final : public conn::SwitchObserver, public delivery::SwitchLink {
  public:
   Impl(boost::asio::io_context& io, mobility::MobilityEngine e, ControllerOptions o, ControllerObserver* obs)
-      : options(o),
+      : options(probing(std::move(o), e)),
         observer(obs != nullptr ? *obs : kSilent),
         engine(std::move(e)),
         delivery(*this, options.delivery),
@@ -40,6 +40,12 @@ class Controller::Impl final : public conn::SwitchObserver, public delivery::Swi
         tick(io),
         manager(std::make_unique<conn::SwitchManager>(io, options.connection)) {
     manager->add_observer(*this);
+  }
+
+  /// With switch meters configured the handshake asks each switch what its meters can do.
+  static ControllerOptions probing(ControllerOptions o, const mobility::MobilityEngine& e) {
+    o.connection.session.probe_meters = o.connection.session.probe_meters || e.config().switch_meters.enabled;
+    return o;
   }
 
   ControllerOptions options;
@@ -108,7 +114,8 @@ class Controller::Impl final : public conn::SwitchObserver, public delivery::Swi
     const auto now = Clock::now();
     observer.on_switch_up(e);
     batch.clear();
-    engine.on_switch_up(now, e.datapath_id, e.ports, batch);
+    mobility::SwitchAbilities abilities{options.connection.session.probe_meters, e.meter_features};
+    engine.on_switch_up(now, e.datapath_id, e.ports, abilities, batch);
     run(now, &e.sw);
   }
   void on_switch_down(const conn::SwitchDown& e) override {

@@ -24,10 +24,28 @@ MobilityEngine& MobilityEngine::operator=(MobilityEngine&&) noexcept = default;
 
 void MobilityEngine::on_switch_up(TimePoint now, std::uint64_t datapath_id, std::span<const ofp::Port> ports,
                                   Batch& out) {
+  on_switch_up(now, datapath_id, ports, SwitchAbilities{}, out);
+}
+
+void MobilityEngine::on_switch_up(TimePoint now, std::uint64_t datapath_id, std::span<const ofp::Port> ports,
+                                  const SwitchAbilities& abilities, Batch& out) {
   Impl& m = *impl_;
   m.batch.begin(now, out);
   if (SwitchState* st = m.known_switch(datapath_id, 0)) {
     st->connected = true;
+    const SwitchMeters& meters = m.state.config.switch_meters;
+    st->meters = meters.enabled;
+    if (meters.enabled && abilities.meters_probed) {
+      const std::optional<std::string_view> why =
+          abilities.meters ? meters_unusable(meters, *abilities.meters) : "METER_FEATURES refused (no meters)";
+      if (why) {
+        st->meters = false;
+        Event e = make_event(Event::Kind::MetersUnusable);
+        e.to = {datapath_id, 0};
+        e.reason = *why;
+        m.batch.event(e);
+      }
+    }
     st->port_names.clear();
     for (const ofp::Port& p : ports) st->port_names[p.port_no] = p.name;
     detail::EngineState::resolve_uplink(*st);

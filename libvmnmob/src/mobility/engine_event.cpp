@@ -28,6 +28,7 @@ std::string_view to_string(Event::Kind kind) {
     case Event::Kind::MoveFrozen: return "move-frozen";
     case Event::Kind::FrozenMoveRefused: return "frozen-move-refused";
     case Event::Kind::MoveUnfrozen: return "move-unfrozen";
+    case Event::Kind::MetersUnusable: return "meters-unusable";
   }
   return "unknown";
 }
@@ -83,6 +84,9 @@ std::string to_string(const Event& e) {
                          e.mac.to_string(), at(e.to), at(e.from), e.count);
     case Event::Kind::MoveUnfrozen:
       return fmt::format("{} {} at {}", name, e.mac.to_string(), at(e.to));
+    case Event::Kind::MetersUnusable:
+      return fmt::format("{} dp {:#x}: {}; its packet-in flows go without meters (the controller's limits still hold)",
+                         name, e.to.datapath_id, e.reason);
   }
   return std::string(name);
 }

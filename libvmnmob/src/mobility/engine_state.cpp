@@ -59,7 +59,7 @@ SwitchFlowContext EngineState::context(const SwitchState& st) const {
   ctx.uplink_port = st.uplink;
   ctx.gateway_mac = st.gateway_mac;
   ctx.non_vmn = policy->non_vmn_traffic(*st.site);
-  if (config.switch_meters.enabled) {
+  if (st.meters) {
     ctx.arp_meter = config.switch_meters.arp_meter_id;
     ctx.announce_meter = config.switch_meters.announce_meter_id;
   }

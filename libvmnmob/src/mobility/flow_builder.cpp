@@ -76,6 +76,17 @@ std::vector<ofp::MeterMod> build_packet_in_meters(const SwitchMeters& meters) {
   return out;
 }
 
+std::optional<std::string_view> meters_unusable(const SwitchMeters& meters, const ofp::MeterFeaturesReply& f) {
+  constexpr std::uint32_t kNeeded = ofp::meter_flags::kPktps | ofp::meter_flags::kBurst | ofp::meter_flags::kStats;
+  if (!f.supports_band(ofp::MeterBandType::Drop)) return "no DROP meter band";
+  if ((f.capabilities & kNeeded) != kNeeded) return "meters without PKTPS, BURST or STATS";
+  if (f.max_bands < 1) return "meters without bands";
+  if (meters.arp_meter_id == 0 || meters.announce_meter_id == 0 ||
+      std::max(meters.arp_meter_id, meters.announce_meter_id) > f.max_meter)
+    return "meter ids above the switch's max_meter";
+  return std::nullopt;
+}
+
 void build_base_flows(const SwitchFlowContext& ctx, std::uint32_t generation, std::vector<ofp::FlowMod>& out) {
   const std::uint64_t cookie = Cookie::make(ctx.cookie_owner, FlowKind::Base, generation, 0);
   const ofp::Output to_controller{ofp::port::kController, ofp::kControllerMaxLenNoBuffer};

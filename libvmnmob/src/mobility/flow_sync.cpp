@@ -83,7 +83,8 @@ void FlowSync::reconcile(std::uint64_t dp, SwitchState& st) {
   // be stale. Delete all of it (by the owner byte) before adding the current set.
   st.forget_installed();
   batch_.add(dp, delete_by_cookie(std::uint64_t{s_.config.cookie_owner} << 56, Cookie::kOwnerMask));
-  for (ofp::MeterMod& m : build_packet_in_meters(s_.config.switch_meters)) batch_.add_message(dp, std::move(m));
+  if (st.meters)
+    for (ofp::MeterMod& m : build_packet_in_meters(s_.config.switch_meters)) batch_.add_message(dp, std::move(m));
   sync_base(dp, st);
   sync_all_local(dp);
   std::vector<VmnId> peers;  // sync_remote may erase entries: not while iterating them

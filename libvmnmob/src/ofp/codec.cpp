@@ -754,7 +754,8 @@ Status encode_body(const SetAsync& msg, ByteWriter& w) {
 
 template <class T>
 concept EmptyMultipartRequest = std::is_same_v<T, DescRequest> || std::is_same_v<T, TableStatsRequest> ||
-                                std::is_same_v<T, PortDescRequest> || std::is_same_v<T, GroupDescRequest>;
+                                std::is_same_v<T, PortDescRequest> || std::is_same_v<T, GroupDescRequest> ||
+                                std::is_same_v<T, MeterFeaturesRequest>;
 template <EmptyMultipartRequest T>
 Status decode_body(ByteReader&, T&) {
   return {};
@@ -998,6 +999,26 @@ Status decode_body(ByteReader& r, MeterConfigReply& out) {
     return decode_bands(e, config.bands);
   });
 }
+Status decode_body(ByteReader& r, MeterFeaturesReply& out) {
+  const auto f = wire::read<wire::MeterFeatures>(r);
+  out.max_meter = f.max_meter;
+  out.band_types = f.band_types;
+  out.capabilities = f.capabilities;
+  out.max_bands = f.max_bands;
+  out.max_color = f.max_color;
+  return {};
+}
+Status encode_body(const MeterFeaturesReply& msg, ByteWriter& w) {
+  wire::MeterFeatures f{};
+  f.max_meter = msg.max_meter;
+  f.band_types = msg.band_types;
+  f.capabilities = msg.capabilities;
+  f.max_bands = msg.max_bands;
+  f.max_color = msg.max_color;
+  wire::write(w, f);
+  return {};
+}
+
 Status encode_body(const MeterConfigReply& msg, ByteWriter& w) {
   for (const MeterConfig& config : msg.meters) {
     Status s = write_element(w, 0, [&](ByteWriter& ew) -> Status {
@@ -1180,6 +1201,8 @@ constexpr std::array kMultiparts{
     multipart<MeterConfigRequest, MeterConfigReply>(MultipartType::MeterConfig, "METER_CONFIG",
                                                     exactly(sizeof(wire::MeterMultipartRequest)),
                                                     at_least(0)),
+    multipart<MeterFeaturesRequest, MeterFeaturesReply>(MultipartType::MeterFeatures, "METER_FEATURES",
+                                                        exactly(0), exactly(sizeof(wire::MeterFeatures))),
 };
 
 const MultipartSpec* find_multipart(std::uint16_t type) {

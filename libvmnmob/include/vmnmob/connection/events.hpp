@@ -20,6 +20,7 @@ struct SwitchUp {
   DatapathId datapath_id;
   const ofp::FeaturesReply& features;
   const std::vector<ofp::Port>& ports;
+  const std::optional<ofp::MeterFeaturesReply>& meter_features;  // SessionConfig::probe_meters
 };
 
 struct SwitchDown {

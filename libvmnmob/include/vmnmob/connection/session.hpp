@@ -47,6 +47,10 @@ struct SessionConfig {
   /// Sent as SET_CONFIG during the handshake. miss_send_len = NO_BUFFER: whole packets in
   /// PACKET_IN, which the mobility engine needs (ARP/RARP bodies).
   ofp::SwitchConfig switch_config{};
+  /// Also ask what the switch's meters can do (METER_FEATURES, sent with PORT_DESC); the
+  /// switch is up once both are answered. A switch that refuses the request (OFPT_ERROR) is
+  /// up all the same, without meter features.
+  bool probe_meters = false;
 };
 
 class Session {
@@ -55,7 +59,7 @@ class Session {
     NotStarted,
     WaitHello,     // our HELLO sent, waiting for the switch's
     WaitFeatures,  // FEATURES_REQUEST sent
-    WaitPorts,     // PORT_DESC multipart request sent (SET_CONFIG sent with it)
+    WaitPorts,     // PORT_DESC multipart request sent (SET_CONFIG, METER_FEATURES with it)
     Up,            // handshake complete: the switch counts as connected
     Closed,
   };
@@ -101,10 +105,14 @@ class Session {
   /// The ports from the PORT_DESC reply (all parts). Valid once up.
   const std::vector<ofp::Port>& ports() const { return ports_; }
   std::vector<ofp::Port> take_ports() { return std::move(ports_); }
+  /// The METER_FEATURES reply (SessionConfig::probe_meters); nothing when not asked, or when
+  /// the switch refused the request. Valid once up.
+  const std::optional<ofp::MeterFeaturesReply>& meter_features() const { return meter_features_; }
   const SessionConfig& config() const { return config_; }
 
  private:
   Actions on_hello(const ofp::Message& msg);
+  Actions finish_handshake(Actions& a);  // up once PORT_DESC (and METER_FEATURES, if asked) are in
   Actions fail(DisconnectReason reason, std::string detail);
   ofp::Message make(ofp::MessageBody body);
 
@@ -117,8 +125,11 @@ class Session {
   std::uint32_t echo_xid_ = 0;
   std::uint32_t features_xid_ = 0;
   std::uint32_t ports_xid_ = 0;
+  std::uint32_t meters_xid_ = 0;  // non-zero while METER_FEATURES is unanswered
+  bool ports_done_ = false;
   ofp::FeaturesReply features_;
   std::vector<ofp::Port> ports_;
+  std::optional<ofp::MeterFeaturesReply> meter_features_;
 };
 
 /// Reconnect delay for active mode (after OVS lib/reconnect: exponential backoff with a cap,

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ class Switch {
   virtual ofp::FeaturesReply features() const = 0;
   /// Ports from PORT_DESC, kept current by PORT_STATUS (a copy; safe from any thread).
   virtual std::vector<ofp::Port> ports() const = 0;
+  /// What its meters can do, when asked in the handshake (SessionConfig::probe_meters) and
+  /// answered.
+  virtual std::optional<ofp::MeterFeaturesReply> meter_features() const = 0;
   /// Remote address "ip:port".
   virtual std::string peer() const = 0;
   virtual bool connected() const = 0;

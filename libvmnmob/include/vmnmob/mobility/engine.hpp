@@ -67,6 +67,8 @@ struct Event {
     FrozenMoveRefused,  // an announce of a frozen mac at `to` refused, it stays at `from`;
                         // `count` refusals since the last such event (at most one per window)
     MoveUnfrozen,       // the freeze of mac ended; it may move again
+    MetersUnusable,     // to.datapath_id: switch_meters are configured but the switch cannot
+                        // run them (`reason`); its packet-in flows go without meters
   };
   Kind kind = Kind::SwitchUp;
   TimePoint at{};
@@ -80,8 +82,19 @@ struct Event {
   /// For the rate-limited kinds (VmnLimit, SiteVmnLimit, FrozenMoveRefused): how many refusals
   /// this event stands for (itself and those not evented since the previous one).
   std::uint64_t count = 0;
+  /// MetersUnusable: why (a string with static storage).
+  std::string_view reason;
 };
 std::string_view to_string(Event::Kind kind);
+
+/// What a switch said in its handshake beyond what OpenFlow 1.3 requires of every switch.
+struct SwitchAbilities {
+  /// Whether the host asked for METER_FEATURES. When it did not, MobilityConfig::switch_meters
+  /// are used as configured (the operator vouches for the switch).
+  bool meters_probed = false;
+  /// The METER_FEATURES reply; nothing when the switch refused the request (no meters).
+  std::optional<ofp::MeterFeaturesReply> meters;
+};
 
 /// Totals since the engine was built (not part of a snapshot), for a host's metrics.
 struct EngineCounters {
@@ -126,6 +139,11 @@ class MobilityEngine {
   /// The switch connected (after FEATURES and the port list). Reconciles: deletes every flow
   /// carrying this engine's cookie owner, then adds the base flows and the flows of its VMNs
   /// and their correspondents; probes the site gateway's MAC if it is not configured.
+  /// `abilities`: with switch_meters on, the meters and the flows that use them go only to a
+  /// switch that can run them (meters_unusable); one that cannot is evented (MetersUnusable).
+  void on_switch_up(TimePoint now, std::uint64_t datapath_id, std::span<const ofp::Port> ports,
+                    const SwitchAbilities& abilities, Batch& out);
+  /// The same with abilities unknown (switch_meters used as configured).
   void on_switch_up(TimePoint now, std::uint64_t datapath_id, std::span<const ofp::Port> ports, Batch& out);
   /// Its VMNs keep their identity and MoAs; nothing is sent to it until it returns.
   void on_switch_down(TimePoint now, std::uint64_t datapath_id, Batch& out);

@@ -147,6 +147,10 @@ void build_remote_flows(const SwitchFlowContext& ctx, const RemoteFlowParams& p,
 /// METER_MOD delete then add of the packet-in meters (pktps, burst, one drop band each), sent
 /// before the base flows that use them. Empty when meters are off.
 std::vector<ofp::MeterMod> build_packet_in_meters(const SwitchMeters& meters);
+/// Why a switch whose METER_FEATURES reply is `features` cannot run the packet-in meters, or
+/// nothing when it can: they need the DROP band, the PKTPS, BURST and STATS flags, one band,
+/// and both meter ids within max_meter (Open vSwitch numbers its meters 1..max_meter).
+std::optional<std::string_view> meters_unusable(const SwitchMeters& meters, const ofp::MeterFeaturesReply& features);
 
 /// Deletes every flow whose cookie matches under `mask`, in all tables (OFPTT_ALL).
 ofp::FlowMod delete_by_cookie(std::uint64_t cookie, std::uint64_t mask);

@@ -305,6 +305,20 @@ struct MeterConfigReply {
   std::vector<MeterConfig> meters;
   VMNMOB_OFP_EQ(MeterConfigReply);
 };
+struct MeterFeaturesRequest { VMNMOB_OFP_EQ(MeterFeaturesRequest); };
+/// struct ofp_meter_features (spec 7.3.5.13): what a switch's meters can do.
+struct MeterFeaturesReply {
+  std::uint32_t max_meter = 0;     // the highest meter id (Open vSwitch: ids 1..max_meter)
+  std::uint32_t band_types = 0;    // bit (1 << MeterBandType) per supported band type
+  std::uint32_t capabilities = 0;  // meter_flags::k* the switch supports
+  std::uint8_t max_bands = 0;
+  std::uint8_t max_color = 0;
+  bool supports_band(MeterBandType t) const {
+    const auto bit = static_cast<std::uint32_t>(t);
+    return bit < 32 && (band_types >> bit & 1u) != 0;
+  }
+  VMNMOB_OFP_EQ(MeterFeaturesReply);
+};
 /// Any other multipart type (table features, queue, meter stats, experimenter...): raw body.
 struct UnknownMultipart {
   std::uint16_t type = 0;
@@ -315,10 +329,10 @@ struct UnknownMultipart {
 using MultipartRequestBody =
     std::variant<DescRequest, FlowStatsRequest, AggregateStatsRequest, TableStatsRequest,
                  PortStatsRequest, PortDescRequest, GroupDescRequest, MeterConfigRequest,
-                 UnknownMultipart>;
+                 MeterFeaturesRequest, UnknownMultipart>;
 using MultipartReplyBody =
     std::variant<DescReply, FlowStatsReply, AggregateStatsReply, TableStatsReply, PortStatsReply,
-                 PortDescReply, GroupDescReply, MeterConfigReply, UnknownMultipart>;
+                 PortDescReply, GroupDescReply, MeterConfigReply, MeterFeaturesReply, UnknownMultipart>;
 
 struct MultipartRequest {
   std::uint16_t flags = 0;  // multipart_flags::kMore = OFPMPF_REQ_MORE

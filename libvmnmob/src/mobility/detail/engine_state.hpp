@@ -59,6 +59,7 @@ struct SwitchState {
   const SiteConfig* site = nullptr;  // points into EngineState::config.sites
   AddressPool pool;
   bool connected = false;
+  bool meters = false;  // the packet-in meters are in use on it (switch_meters and its abilities)
   std::unordered_map<std::uint32_t, std::string> port_names;
   std::optional<std::uint32_t> uplink;
   std::optional<MacAddress> gateway_mac;

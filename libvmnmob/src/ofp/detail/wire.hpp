@@ -300,6 +300,16 @@ struct MeterConfig {  // struct ofp_meter_config up to the bands
 };
 static_assert(sizeof(MeterConfig) == 8);
 
+struct MeterFeatures {  // struct ofp_meter_features
+  big_uint32_t max_meter;
+  big_uint32_t band_types;
+  big_uint32_t capabilities;
+  big_uint8_t max_bands;
+  big_uint8_t max_color;
+  std::array<std::uint8_t, 2> pad;
+};
+static_assert(sizeof(MeterFeatures) == 16);
+
 struct RoleRequest {  // struct ofp_role_request (= ofp_role_reply)
   big_uint32_t role;
   std::array<std::uint8_t, 4> pad;
