@@ -32,7 +32,10 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$artifacts"
   log=$build/fuzz-$t.log
   kept=""  # the minimised corpus of the last long run (long_run.sh), when there is one
-  [[ -d $root/tests/fuzz/corpus/$t ]] && kept=$root/tests/fuzz/corpus/$t
+  if [[ -f $root/tests/fuzz/corpus/$t.tar.xz ]]; then
+    kept=$build/kept/$t
+    rm -rf "$kept" && mkdir -p "$kept" && tar -C "$kept" -xJf "$root/tests/fuzz/corpus/$t.tar.xz"
+  fi
   echo "fuzz_$t: ${seconds}s ..."
   # -max_len covers the largest OpenFlow message; -timeout flags a single input slower than 10 s.
   # shellcheck disable=SC2086  # $kept: one directory or nothing
