@@ -28,6 +28,10 @@
 #   tb_controller_start CMD [S]     tb_site_config + the controller command line CMD in the
 #                                   background (log: tb_controller_log), then tb_wait_connected
 #   tb_controller_reactions         the "migrated ... reaction N us" values logged so far (us)
+#   tb_relay_start SITE PORT        lib/of_relay.py on 127.0.0.1:PORT in front of the controller,
+#                                   and SITE's bridge dials it instead (call before the controller)
+#   tb_relay CMD...                 a command to that relay (mode pass|hold-barrier|cut-on-barrier,
+#                                   release, cut, status), prints its one-line answer
 #   tb_flows SITE                   the site bridge's flows without counters, sorted (to compare)
 #   tb_check_invariants [S]         polls (at most S s, default 15) until: no MoA held by two VMNs
 #                                   (state file), every bridge's dump-flows equals what the engine
@@ -330,6 +334,29 @@ tb_controller_start() {
   TB_CONTROLLER_PID=$!
   tb_track_pid "$TB_CONTROLLER_PID"
   tb_wait_connected "$limit"
+}
+
+# A scripted OpenFlow relay (lib/of_relay.py) between SITE's bridge and the controller: it can
+# hold the switch's BARRIER_REPLYs or cut its connection at one, on command (tb_relay). Its log
+# is $TB_WORK/relay.log; the bridge keeps dialling it across controller restarts.
+TB_RELAY_CONTROL=""
+tb_relay_start() {
+  local site=$1 port=$2 br i
+  br=$(tb_bridge "$site")
+  TB_RELAY_CONTROL="$TB_WORK/relay.sock"
+  python3 "$TB_LIB_DIR/of_relay.py" --listen "$port" --to "127.0.0.1:$TB_CONTROLLER_PORT" \
+    --control "$TB_RELAY_CONTROL" </dev/null 2>"$TB_WORK/relay.log" &
+  tb_track_pid "$!"
+  for ((i = 0; i < 50; i++)); do
+    [[ -S "$TB_RELAY_CONTROL" ]] && break
+    sleep 0.1
+  done
+  [[ -S "$TB_RELAY_CONTROL" ]] || tb_die "of_relay.py did not start: $(cat "$TB_WORK/relay.log")"
+  ovs-vsctl --timeout=10 set-controller "$br" "tcp:127.0.0.1:$port" \
+    -- set controller "$br" connection-mode=out-of-band max_backoff=1000 || tb_die "point $br at the relay"
+}
+tb_relay() {
+  echo "$*" | socat -t 5 - "UNIX-CONNECT:$TB_RELAY_CONTROL"
 }
 
 # vmnctl-ofc logs each migration it handled as "migrated ... reaction N us" (from the announce's
