@@ -9,7 +9,10 @@ so single messages can be held or trigger a cut. Commands, one line each on the 
 SOCKET (`echo status | socat - UNIX-CONNECT:SOCKET`), answered with one line:
 
   mode pass             forward everything (the start mode)
-  mode hold-barrier     hold every BARRIER_REPLY from the switch (the rest still flows)
+  mode hold-barrier [kill PID]
+                        hold every BARRIER_REPLY from the switch (the rest still flows); with
+                        kill PID, SIGKILL process PID the moment the first one is held (a
+                        controller killed while its barrier is outstanding, with no poll delay)
   mode cut-on-barrier   at the next BARRIER_REPLY: drop it and close both sides of that
                         connection at once, then back to pass (the switch reconnects through us)
   release               forward the held replies, then pass
@@ -24,6 +27,7 @@ import argparse
 import json
 import os
 import selectors
+import signal
 import socket
 import struct
 import sys
@@ -53,6 +57,7 @@ class Relay:
         self.sel = selectors.DefaultSelector()
         self.target = target
         self.mode = "pass"
+        self.kill_on_hold = None  # pid to SIGKILL when a barrier reply is first held
         self.pairs = {}
         self.stats = {"accepted": 0, "barrier_replies": 0, "held_total": 0, "cuts": 0}
         self.listener = socket.create_server(("127.0.0.1", listen_port), reuse_port=False)
@@ -156,6 +161,13 @@ class Relay:
                     pair.held.append(msg)
                     self.stats["held_total"] += 1
                     log(f"connection {pair.number}: holding BARRIER_REPLY xid {xid}")
+                    if self.kill_on_hold is not None:
+                        pid, self.kill_on_hold = self.kill_on_hold, None
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                            log(f"sent SIGKILL to {pid}")
+                        except OSError as e:
+                            log(f"cannot kill {pid}: {e}")
                     continue
                 if self.mode == "cut-on-barrier":
                     self.mode = "pass"
@@ -175,8 +187,12 @@ class Relay:
     def command(self, line):
         words = line.split()
         if words[:1] == ["mode"] and len(words) == 2 and words[1] in ("pass", "hold-barrier", "cut-on-barrier"):
-            self.mode = words[1]
+            self.mode, self.kill_on_hold = words[1], None
             log(f"mode {self.mode}")
+            return "ok"
+        if words[:2] == ["mode", "hold-barrier"] and len(words) == 4 and words[2] == "kill" and words[3].isdigit():
+            self.mode, self.kill_on_hold = "hold-barrier", int(words[3])
+            log(f"mode hold-barrier, SIGKILL to {self.kill_on_hold} at the first held reply")
             return "ok"
         if words == ["release"]:
             for p in self.unique_pairs():
