@@ -13,11 +13,13 @@
 #include "config.hpp"
 #include "app.hpp"
 #include "log.hpp"
+#include "show_flows.hpp"
 
 namespace {
 
 constexpr std::string_view kUsage = R"(usage: vmnctl-ofc --config FILE [options]
        vmnctl-ofc --check-config FILE
+       vmnctl-ofc --config FILE --show-flows
 
 OpenFlow 1.3 controller that keeps VM sessions alive across live migration between IP
 networks by rewriting home <-> mobile addresses at the edge Open vSwitch.
@@ -25,6 +27,10 @@ networks by rewriting home <-> mobile addresses at the edge Open vSwitch.
 options:
   --config FILE        run with this JSON configuration (see README.md)
   --check-config FILE  validate FILE, print every problem as "path: reason", exit 0 or 1
+  --show-flows         with --config: print the flows the engine believes each switch holds,
+                       from the file and its state_file (no network), one "# SITE dp 0x.."
+                       section per site, one canonical line per flow (tests compare them with
+                       ovs-ofctl dump-flows through tests/e2e/lib/flow_canon.py)
   --listen [ssl:|tcp:]ADDR:PORT
                        listen for switches here (overrides openflow.listen); ssl: needs
                        openflow.tls in the file; IPv6 as [ADDR]:PORT
@@ -53,6 +59,7 @@ int fail_config(const vmnctl::ConfigErrors& errors) {
 
 int main(int argc, char** argv) {
   std::optional<std::string> config_path, check_path, listen, log_level, log_format;
+  bool show = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto value = [&](std::optional<std::string>& into) {
@@ -74,6 +81,8 @@ int main(int argc, char** argv) {
       ok = value(config_path);
     } else if (a == "--check-config") {
       ok = value(check_path);
+    } else if (a == "--show-flows") {
+      show = true;
     } else if (a == "--listen") {
       ok = value(listen);
     } else if (a == "--log-level") {
@@ -125,6 +134,14 @@ int main(int argc, char** argv) {
   if (!loaded) return fail_config(loaded.error());
   vmnctl::ControllerConfig config = std::move(*loaded);
   if (auto errors = apply_overrides(config); !errors.empty()) return fail_config(errors);
+
+  if (show) {
+    if (auto shown = vmnctl::show_flows(config, stdout); !shown) {
+      std::fprintf(stderr, "%s\n", shown.error().c_str());
+      return 1;
+    }
+    return 0;
+  }
 
   vmnctl::Logger log(config.log_level, config.log_format);
   boost::asio::io_context io(1);

@@ -8,6 +8,7 @@
 #   ovs_sandbox_veth A B [NETNS]      # veth pair A<->B, B moved into NETNS if given, removed at exit
 #   ovs_sandbox_exec CMD...           # run CMD where ovs-vswitchd runs (see isolated mode)
 #   ovs_sandbox_on_exit "COMMAND"     # extra cleanup, run before the daemons stop (LIFO)
+#   ovs_sandbox_restart_vswitchd [SIG]  # kill ovs-vswitchd (default SIGKILL) and start it again
 #   ovs_sandbox_stop                  # idempotent; also runs from the EXIT trap
 #
 # The instance shares nothing with a system Open vSwitch: OVS_RUNDIR, OVS_DBDIR, OVS_LOGDIR
@@ -166,6 +167,14 @@ ovs_sandbox_start() {
   OVS_SANDBOX_OVSDB_PID=$(cat "$OVS_RUNDIR/ovsdb-server.pid")
   ovs-vsctl --db="unix:$OVS_SANDBOX_DB_SOCK" --no-wait init || { ovs_sandbox_log "ovs-vsctl init failed"; return 1; }
 
+  ovs_sandbox_start_vswitchd || return 1
+  if [[ "$OVS_SANDBOX_VERBOSE" == 1 ]]; then
+    ovs_sandbox_log "started in $OVS_SANDBOX_DIR"
+  fi
+  return 0
+}
+
+ovs_sandbox_start_vswitchd() {
   ovs_sandbox_without_lock ovs_sandbox_exec ovs-vswitchd -vconsole:err "unix:$OVS_SANDBOX_DB_SOCK" \
     --pidfile="$OVS_RUNDIR/ovs-vswitchd.pid" \
     --unixctl="$OVS_RUNDIR/ovs-vswitchd.ctl" \
@@ -178,10 +187,22 @@ ovs_sandbox_start() {
     ovs_sandbox_log "ovs-vswitchd not answering"
     return 1
   fi
-  if [[ "$OVS_SANDBOX_VERBOSE" == 1 ]]; then
-    ovs_sandbox_log "started in $OVS_SANDBOX_DIR"
-  fi
-  return 0
+}
+
+# Restarts ovs-vswitchd with the same database: SIGNAL (default KILL, a crash) to the running
+# one, then a new one. Bridges, ports and controllers come back from ovsdb; flows do not (the
+# userspace datapath keeps none), so a controller must program the switches again when they
+# reconnect. Every bridge of the sandbox goes through it: one ovs-vswitchd serves them all.
+ovs_sandbox_restart_vswitchd() {
+  local sig=${1:-KILL} i
+  kill -"$sig" "$OVS_SANDBOX_VSWITCHD_PID" 2>/dev/null || { ovs_sandbox_log "no ovs-vswitchd to restart"; return 1; }
+  for ((i = 0; i < 100; i++)); do
+    ovs_sandbox_alive "$OVS_SANDBOX_VSWITCHD_PID" || break
+    sleep 0.1
+  done
+  ovs_sandbox_alive "$OVS_SANDBOX_VSWITCHD_PID" && { ovs_sandbox_log "ovs-vswitchd survived SIG$sig"; return 1; }
+  rm -f "$OVS_RUNDIR/ovs-vswitchd.pid"
+  ovs_sandbox_start_vswitchd
 }
 
 # Runs ovs-vsctl against the sandbox (OVS_RUNDIR already points there; this adds a timeout).

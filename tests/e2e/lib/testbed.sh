@@ -28,7 +28,15 @@
 #   tb_controller_start CMD [S]     tb_site_config + the controller command line CMD in the
 #                                   background (log: tb_controller_log), then tb_wait_connected
 #   tb_controller_reactions         the "migrated ... reaction N us" values logged so far (us)
+#   tb_relay_start SITE PORT        lib/of_relay.py on 127.0.0.1:PORT in front of the controller,
+#                                   and SITE's bridge dials it instead (call before the controller)
+#   tb_relay CMD...                 a command to that relay (mode pass|hold-barrier|cut-on-barrier,
+#                                   release, cut, status), prints its one-line answer
 #   tb_flows SITE                   the site bridge's flows without counters, sorted (to compare)
+#   tb_check_invariants [S]         polls (at most S s, default 15) until: no MoA held by two VMNs
+#                                   (state file), every bridge's dump-flows equals what the engine
+#                                   believes (vmnctl-ofc --show-flows), each MoA delivered on one
+#                                   bridge only; prints the differences and fails otherwise
 #   tb_measured_move VMN SITE CN ADDR [PROBE_S] [AT_S]
 #                                   tb_vmn_migrate under ping -D and vmn-probe from netns CN
 #                                   (results in TB_PING, TB_PROBE)
@@ -328,6 +336,29 @@ tb_controller_start() {
   tb_wait_connected "$limit"
 }
 
+# A scripted OpenFlow relay (lib/of_relay.py) between SITE's bridge and the controller: it can
+# hold the switch's BARRIER_REPLYs or cut its connection at one, on command (tb_relay). Its log
+# is $TB_WORK/relay.log; the bridge keeps dialling it across controller restarts.
+TB_RELAY_CONTROL=""
+tb_relay_start() {
+  local site=$1 port=$2 br i
+  br=$(tb_bridge "$site")
+  TB_RELAY_CONTROL="$TB_WORK/relay.sock"
+  python3 "$TB_LIB_DIR/of_relay.py" --listen "$port" --to "127.0.0.1:$TB_CONTROLLER_PORT" \
+    --control "$TB_RELAY_CONTROL" </dev/null 2>"$TB_WORK/relay.log" &
+  tb_track_pid "$!"
+  for ((i = 0; i < 50; i++)); do
+    [[ -S "$TB_RELAY_CONTROL" ]] && break
+    sleep 0.1
+  done
+  [[ -S "$TB_RELAY_CONTROL" ]] || tb_die "of_relay.py did not start: $(cat "$TB_WORK/relay.log")"
+  ovs-vsctl --timeout=10 set-controller "$br" "tcp:127.0.0.1:$port" \
+    -- set controller "$br" connection-mode=out-of-band max_backoff=1000 || tb_die "point $br at the relay"
+}
+tb_relay() {
+  echo "$*" | socat -t 5 - "UNIX-CONNECT:$TB_RELAY_CONTROL"
+}
+
 # vmnctl-ofc logs each migration it handled as "migrated ... reaction N us" (from the announce's
 # packet-in to the last flow write sent): prints every N so far, one per line.
 tb_controller_reactions() {
@@ -341,6 +372,86 @@ tb_controller_reactions() {
 # table, priority, match and actions, so two dumps compare equal when the same flows are in.
 tb_flows() {
   ovs-ofctl --no-stats -O OpenFlow13 dump-flows "$(tb_bridge "$1")" | sed 's/^ *//' | grep -v '^OFPST_FLOW' | sort
+}
+
+# The invariants after a fault (tb_check_invariants [S]): polled, since the reconcile of a switch
+# that comes back, or a state file written a moment later, converges; at the deadline every
+# remaining difference is printed and it returns non-zero.
+#   - the state file ($TB_CONFIG's state_file): no MoA in use by two VMNs, none both in use and
+#     held, every VMN's MoA in use in its switch's pool;
+#   - every site bridge: `ovs-ofctl --no-stats dump-flows` (tests/e2e/lib/flow_canon.py) equals
+#     the engine's belief, `vmnctl-ofc --config $TB_CONFIG --show-flows` (from the same state
+#     file). The base flows (RARP/ARP to the controller, uplink, table-miss flows of all five
+#     tables) are the engine's own and compared like the others; the bridges run in secure mode
+#     with out-of-band control, so OVS adds no flow of its own and nothing is excluded;
+#   - on the data path, each MoA is translated back to a HoA (table 2) on one bridge only.
+# TB_VMNCTL_OFC names the binary (default: the build's vmnctl-ofc).
+tb_check_invariants() {
+  local limit=${1:-15} deadline site report ok
+  local vmnctl=${TB_VMNCTL_OFC:-$TB_BUILD_DIR/apps/vmnctl-ofc/vmnctl-ofc}
+  [[ -x "$vmnctl" ]] || { tb_log "no vmnctl-ofc at $vmnctl"; return 1; }
+  deadline=$((SECONDS + limit))
+  while :; do
+    ok=1
+    report="$TB_WORK/invariants.txt"
+    : >"$report"
+    python3 - "$TB_CONFIG" >>"$report" 2>&1 <<'PY' || ok=0
+import json, sys
+state_file = json.load(open(sys.argv[1])).get("state_file")
+if not state_file:
+    sys.exit("the configuration has no state_file")
+s = json.load(open(state_file))
+problems, owner = [], {}
+pools = {sw["datapath_id"]: sw["pool"] for sw in s["switches"]}
+for v in s["vmns"]:
+    moa = v["mobile_address"]
+    if moa in owner:
+        problems.append(f"MoA {moa} held by {owner[moa]} and {v['mac']}")
+    owner[moa] = v["mac"]
+    pool = pools.get(v["datapath_id"])
+    if pool is not None and moa not in pool["in_use"]:
+        problems.append(f"MoA {moa} of {v['mac']} not in use in the pool of dp {v['datapath_id']:#x}")
+for dp, pool in pools.items():
+    for h in pool["held"]:
+        if h["address"] in owner:
+            problems.append(f"MoA {h['address']} of {owner[h['address']]} is also held (dp {dp:#x})")
+for p in problems:
+    print("state:", p)
+sys.exit(1 if problems else 0)
+PY
+    if "$vmnctl" --config "$TB_CONFIG" --show-flows >"$TB_WORK/belief.txt" 2>>"$report"; then
+      for site in "${TB_SITES[@]}"; do
+        ovs-ofctl -O OpenFlow13 --no-stats dump-flows "$(tb_bridge "$site")" >"$TB_WORK/dump-$site.txt" 2>>"$report" \
+          || { ok=0; continue; }
+        python3 "$TB_LIB_DIR/flow_canon.py" --compare "$TB_WORK/dump-$site.txt" "$TB_WORK/belief.txt" "site-$site" \
+          >>"$report" || ok=0
+      done
+      python3 - "$TB_WORK" "${TB_SITES[@]}" >>"$report" <<'PY' || ok=0
+import re, sys
+where = {}
+bad = False
+for site in sys.argv[2:]:
+    for line in open(f"{sys.argv[1]}/dump-{site}.txt"):
+        if "table=2," in line and "priority=300" in line:
+            m = re.search(r"nw_dst=([0-9.]+)", line)
+            if m and m.group(1) in where:
+                print(f"MoA {m.group(1)} delivered on bridges of site {where[m.group(1)]} and {site}")
+                bad = True
+            elif m:
+                where[m.group(1)] = site
+sys.exit(1 if bad else 0)
+PY
+    else
+      ok=0
+    fi
+    ((ok)) && return 0
+    if ((SECONDS >= deadline)); then
+      tb_log "invariants do not hold after ${limit} s:"
+      cat "$report" >&2
+      return 1
+    fi
+    sleep 0.3
+  done
 }
 
 # One emulated migration under both probes: CN starts `ping -D -i 0.01` and vmn-probe (1 ms,
