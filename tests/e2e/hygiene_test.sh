@@ -9,12 +9,14 @@
 #   expiry: OVS idles out vmn3's local flows (idle_timeout 2, send_flow_rem) and its
 #     FLOW_REMOVED makes the controller log vmn-expired for vmn3, and for nobody else: vmn1
 #     and vmn2 carry traffic, so their flows never idle; afterwards no bridge holds a flow
-#     naming vmn3's MAC, HoA or old MoA; vmn3 comes back by its next ARP (vmn-detected again)
-#     and reaches vmn2.
+#     naming vmn3's MAC, HoA or old MoA, and tb_check_invariants holds (every bridge's flows
+#     are the engine's belief, no MoA twice); vmn3 comes back by its next ARP (vmn-detected
+#     again) and reaches vmn2.
 #   freeze: "twin", a namespace with vmn1's MAC on a VM port of site b (port 30), and vmn1
 #     announce in turn (QEMU's RARP): moves 1-4 happen (migrated lines), the 4th freezes vmn1
 #     at its own port (move-frozen); the twin's next announce is refused (frozen-move-refused)
-#     and changes no flow on any bridge; vmn2 reaches vmn1 (probe >= 90%) after the fight.
+#     and changes no flow on any bridge; vmn2 reaches vmn1 (probe >= 90%) after the fight;
+#     tb_check_invariants holds.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib/testbed.sh
@@ -33,6 +35,7 @@ vmn1=${TB_PREFIX}vmn1 vmn2=${TB_PREFIX}vmn2 vmn3=${TB_PREFIX}vmn3
 tb_vmn_add "$vmn1" 1 a
 tb_vmn_add "$vmn2" 2 b
 tb_vmn_add "$vmn3" 3 c
+TB_CONFIG_EXTRA="\"state_file\": \"$TB_WORK/state.json\""  # for tb_check_invariants
 tb_controller_start "$VMNCTL_OFC_CMD" || fail "bridges did not connect to the controller"
 log=$(tb_controller_log)
 mac1=$(tb_vmn_mac 1) mac2=$(tb_vmn_mac 2) mac3=$(tb_vmn_mac 3)
@@ -73,6 +76,7 @@ done
 if all_flows | grep -E "$mac3|10\.10\.0\.3\b|${moa3//./\\.}\b"; then
   fail "flows of the expired vmn3 are left (above)"
 fi
+tb_check_invariants || fail "invariants after the expiry: $(cat "$TB_WORK/invariants.txt")"
 echo "expiry: vmn3 expired (moa $moa3 held), vmn1 and vmn2 kept"
 
 detected_before=$(count_log "vmn-detected $mac3 ")
@@ -125,5 +129,6 @@ fi
 after=$(ip netns exec "$vmn2" "$VMN_PROBE" probe --to 10.10.0.1:7000 --duration-s 1 --json || true)
 echo "probe after the fight: $after"
 (($(tb_json_field "$after" answered) >= 900)) || fail "vmn2 lost vmn1 after the freeze ($after)"
+tb_check_invariants || fail "invariants after the freeze: $(cat "$TB_WORK/invariants.txt")"
 ovs_sandbox_alive "$TB_CONTROLLER_PID" || fail "the controller exited"
 echo "PASS: an idle VMN expires through OVS idle timeouts; a MAC two ports fight over is frozen"
