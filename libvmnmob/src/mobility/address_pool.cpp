@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 #include <optional>
 #include <unordered_map>
 
@@ -118,6 +119,38 @@ Expected<std::uint64_t, Ipv4Address> AddressPool::grow(std::vector<AddressRange>
   return added;
 }
 
+std::size_t AddressPool::AddressStates::index(std::uint32_t address) const {
+  // Fibonacci hashing: consecutive addresses (how pools hand them out) spread over the table.
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = static_cast<std::size_t>((std::uint64_t{address} * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+  while (slots_[i].state != State::Fresh && slots_[i].address != address) i = (i + 1) & mask;
+  return i;
+}
+
+void AddressPool::AddressStates::rehash(std::size_t slots) {
+  std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(slots));
+  for (const Slot& s : old)
+    if (s.state != State::Fresh) slots_[index(s.address)] = s;
+}
+
+AddressPool::State AddressPool::AddressStates::get(std::uint32_t address) const {
+  return slots_.empty() ? State::Fresh : slots_[index(address)].state;
+}
+
+void AddressPool::AddressStates::set(std::uint32_t address, State state) {
+  if (!add(address, state)) slots_[index(address)].state = state;
+}
+
+bool AddressPool::AddressStates::add(std::uint32_t address, State state) {
+  // At most half full, so probes stay short.
+  if ((size_ + 1) * 2 > slots_.size()) rehash(std::max<std::size_t>(16, slots_.size() * 2));
+  Slot& slot = slots_[index(address)];
+  if (slot.state != State::Fresh) return false;
+  slot = {address, state};
+  ++size_;
+  return true;
+}
+
 std::size_t AddressPool::range_of(Ipv4Address address) const {
   auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
                              [](Ipv4Address a, const AddressRange& r) { return a < r.first; });
@@ -128,7 +161,7 @@ std::size_t AddressPool::range_of(Ipv4Address address) const {
 }
 
 AddressPool::State AddressPool::state_of(Ipv4Address address) const {
-  if (auto it = state_.find(address.value); it != state_.end()) return it->second;
+  if (const State s = state_.get(address.value); s != State::Fresh) return s;
   if (range_of(address) == kNoRange) return State::Fresh;  // neither in use nor held
   return address.value >= cursor_position() ? State::Fresh : State::Free;
 }
@@ -142,7 +175,7 @@ bool AddressPool::next_fresh(std::uint32_t& out) {
     }
     auto candidate = static_cast<std::uint32_t>(cursor_value_);
     ++cursor_value_;
-    if (state_.contains(candidate)) continue;  // reserved ahead of the cursor
+    if (state_.get(candidate) != State::Fresh) continue;  // reserved ahead of the cursor
     out = candidate;
     return true;
   }
@@ -150,13 +183,13 @@ bool AddressPool::next_fresh(std::uint32_t& out) {
 }
 
 void AddressPool::take(std::uint32_t address) {
-  state_[address] = State::InUse;
+  state_.set(address, State::InUse);
   ++in_use_count_;
 }
 
 void AddressPool::expire(TimePoint now) {
   while (!held_.empty() && held_.front().until <= now) {
-    state_[held_.front().address] = State::Free;
+    state_.set(held_.front().address, State::Free);
     free_.push_back({held_.front().address, held_.front().address});
     held_.pop_front();
   }
@@ -198,9 +231,8 @@ Expected<void, PoolError> AddressPool::reserve(Ipv4Address address, TimePoint no
 
 Expected<void, PoolError> AddressPool::release(Ipv4Address address, TimePoint now) {
   if (range_of(address) == kNoRange) return unexpected(PoolError::OutsidePool);
-  auto it = state_.find(address.value);
-  if (it == state_.end() || it->second != State::InUse) return unexpected(PoolError::NotAllocated);
-  it->second = State::Held;
+  if (state_.get(address.value) != State::InUse) return unexpected(PoolError::NotAllocated);
+  state_.set(address.value, State::Held);
   --in_use_count_;
   held_.push_back({address.value, now + hold_time_});
   expire(now);  // a zero hold time frees at once
@@ -212,8 +244,9 @@ nlohmann::json AddressPool::to_json(TimePoint now) const {
   json ranges = json::array();
   for (const AddressRange& r : ranges_) ranges.push_back({r.first.to_string(), r.last.to_string()});
   std::vector<std::uint32_t> used;
-  for (const auto& [address, state] : state_)
+  state_.for_each([&used](std::uint32_t address, State state) {
     if (state == State::InUse) used.push_back(address);
+  });
   std::sort(used.begin(), used.end());
   json in_use = json::array();
   for (std::uint32_t a : used) in_use.push_back(Ipv4Address{a}.to_string());
@@ -240,8 +273,9 @@ nlohmann::json AddressPool::to_json(TimePoint now) const {
     // Runs between the addresses handed out since (in state_), found without a walk over the
     // stretch: the handed-out addresses inside it, in order.
     std::vector<std::uint32_t> inside;
-    for (const auto& [address, state] : state_)
+    state_.for_each([&inside, &e](std::uint32_t address, State) {
       if (address >= e.first && address <= e.last) inside.push_back(address);
+    });
     std::sort(inside.begin(), inside.end());
     std::uint64_t from = e.first;
     for (std::uint32_t a : inside) {
@@ -313,7 +347,7 @@ Expected<AddressPool, std::string> AddressPool::from_json(const nlohmann::json& 
   auto place = [&](const json& a, const std::string& at, State state, std::string_view clash) {
     auto parsed = address(a, at);
     if (!parsed) return parsed;
-    if (pool.range_of(*parsed) == kNoRange || !pool.state_.emplace(parsed->value, state).second) {
+    if (pool.range_of(*parsed) == kNoRange || !pool.state_.add(parsed->value, state)) {
       c.error(at, clash);
       return std::optional<Ipv4Address>{};
     }
@@ -359,12 +393,12 @@ Expected<AddressPool, std::string> AddressPool::from_json(const nlohmann::json& 
   for (std::size_t i = 1; i < stretches.size(); ++i)
     if (!(stretches[i - 1].last < stretches[i].first))
       c.error(JsonCheck::member(root, "free"), fmt::format("{} is in two entries", stretches[i].first.to_string()));
-  for (const auto& [a, state] : pool.state_) {
+  pool.state_.for_each([&](std::uint32_t a, State) {
     auto it = std::upper_bound(stretches.begin(), stretches.end(), Ipv4Address{a},
                                [](Ipv4Address x, const AddressRange& r) { return x < r.first; });
     if (it != stretches.begin() && !(std::prev(it)->last < Ipv4Address{a}))
       c.error(JsonCheck::member(root, "free"), fmt::format("{} is in a free range and listed elsewhere", Ipv4Address{a}.to_string()));
-  }
+  });
   pool.cursor_range_ = pool.ranges_.size();  // no fresh address left, unless next_fresh says
   if (const json* next = JsonCheck::optional(j, "next_fresh"); next != nullptr && !next->is_null()) {
     const std::string at = JsonCheck::member(root, "next_fresh");

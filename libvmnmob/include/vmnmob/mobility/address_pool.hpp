@@ -17,7 +17,6 @@
 #include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include <optional>
@@ -119,10 +118,38 @@ class AddressPool {
   bool next_fresh(std::uint32_t& out);
   void take(std::uint32_t address);
 
+  /// The state of every address handed out: open addressing (linear probing) over 8-byte slots,
+  /// no per-entry allocation. Entries are never removed (an address handed out keeps a state),
+  /// so there are no tombstones; Fresh marks an empty slot.
+  class AddressStates {
+   public:
+    /// Fresh when the address has no entry.
+    State get(std::uint32_t address) const;
+    void set(std::uint32_t address, State state);
+    /// Adds an entry; false (and nothing changes) when the address has one.
+    bool add(std::uint32_t address, State state);
+    std::size_t size() const { return size_; }
+    template <class F>
+    void for_each(F f) const {
+      for (const Slot& s : slots_)
+        if (s.state != State::Fresh) f(s.address, s.state);
+    }
+
+   private:
+    struct Slot {
+      std::uint32_t address = 0;
+      State state = State::Fresh;
+    };
+    std::size_t index(std::uint32_t address) const;  // its slot, or the empty one it would take
+    void rehash(std::size_t slots);
+    std::vector<Slot> slots_;
+    std::size_t size_ = 0;
+  };
+
   std::vector<AddressRange> ranges_;
   std::uint64_t capacity_ = 0;
   /// Every address that was ever in use, reserved or released (and only those).
-  std::unordered_map<std::uint32_t, State> state_;
+  AddressStates state_;
   std::uint64_t in_use_count_ = 0;
   Duration hold_time_{};
   std::size_t cursor_range_ = 0;  // fresh addresses: ranges_[cursor_range_] from cursor_value_
