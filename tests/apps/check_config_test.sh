@@ -65,10 +65,10 @@ config $home '["192.168.1.100-192.168.1.199"]' '["192.168.2.100-192.168.2.199"]'
 
 # A pool that straddles the home prefix (only its ends were looked at), or one inside it: the
 # controller handed out another VM's HoA as a MoA.
-config $home '["10.9.0.0/16", "10.10.0.0/23"]' '["10.10.0.1-10.10.0.9"]'
-refused "sites[0].mobile_pool[1]: 10.10.0.0/23 overlaps the home prefix 10.10.0.0/24 (home.prefix)" \
+config $home '["10.9.0.0/16", "10.9.255.0-10.10.1.0"]' '["10.10.0.1-10.10.0.9"]'
+refused "sites[0].mobile_pool[1]: 10.9.255.0-10.10.1.0 overlaps the home prefix 10.10.0.0/24 (home.prefix)" \
         "sites[1].mobile_pool[0]: 10.10.0.1-10.10.0.9 overlaps the home prefix 10.10.0.0/24 (home.prefix)" \
-        "sites[1].mobile_pool[0]: 10.10.0.1-10.10.0.9 overlaps sites[0].mobile_pool[1] (10.10.0.0/23)"
+        "sites[1].mobile_pool[0]: 10.10.0.1-10.10.0.9 overlaps sites[0].mobile_pool[1] (10.9.255.0-10.10.1.0)"
 # A home prefix of 0.0.0.0/0 (every pool overlaps it too).
 config 0.0.0.0/0 '["192.168.1.100-192.168.1.199"]' '["192.168.2.100-192.168.2.199"]'
 refused "home.prefix: 0.0.0.0/0 is wider than /8: a home prefix is one subnet of VMs" \
