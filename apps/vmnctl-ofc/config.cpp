@@ -441,9 +441,10 @@ vmnmob::connection::Admission admit_switch(const ControllerConfig& config,
              return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
            });
   };
-  for (const auto& [key, value] : access.subject) {
-    bool found = std::any_of(parts.begin(), parts.end(),
-                             [&](const auto& p) { return same_key(p.first, key) && p.second == value; });
+  for (const auto& binding : access.subject) {  // no structured binding: clang 14 cannot capture one
+    bool found = std::any_of(parts.begin(), parts.end(), [&](const auto& p) {
+      return same_key(p.first, binding.first) && p.second == binding.second;
+    });
     if (!found)
       return Admission::refuse(fmt::format("certificate subject \"{}\" does not match {}.certificate", cert.subject, site));
   }
