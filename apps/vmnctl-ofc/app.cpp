@@ -1,6 +1,8 @@
 #include "app.hpp"
 
 #include <chrono>
+#include <filesystem>
+#include <system_error>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -92,7 +94,12 @@ vmnmob::Expected<void, std::string> App::start() {
   if (config_.state_file) {
     auto state = load_state(*config_.state_file);
     if (!state) return vmnmob::unexpected(state.error());
-    if (!state->is_null()) {
+    // Only an absent file starts empty: a file that reads as `null` is somebody's mistake, and
+    // the first save would overwrite whatever state it was meant to hold. restore() refuses it
+    // as it refuses any document that is not a snapshot, and start fails with the file as it is.
+    std::error_code ec;
+    if (!state->is_null() || std::filesystem::symlink_status(*config_.state_file, ec).type() !=
+                                 std::filesystem::file_type::not_found) {
       auto restored = controller_.restore(*state);
       if (!restored) return vmnmob::unexpected(fmt::format("{}: {}", *config_.state_file, restored.error()));
       log_.log(LogLevel::Info, "state-restored",

@@ -119,20 +119,15 @@ std::optional<AddressRange> parse_range(std::string_view s) {
   return AddressRange{*first, *last};
 }
 
-/// [first, last] of a pool entry, for overlap checks.
-std::pair<std::uint32_t, std::uint32_t> span_of(const AddressRange& r) { return {r.first.value, r.last.value}; }
-std::pair<std::uint32_t, std::uint32_t> span_of(const Ipv4Prefix& p) {
-  std::uint32_t lo = p.network.value & p.mask();
-  return {lo, lo | ~p.mask()};
-}
-
-struct PoolSpan {
-  std::uint32_t lo, hi;
-  std::string path;
+/// Where the parsed sites and their pool entries are in the file, so the library's validation
+/// (vmnmob::mobility::check_config) names them by their JSON paths.
+struct SitePlaces {
+  std::size_t index = 0;                 // sites[index]
+  std::vector<std::size_t> range_entry;  // pool_ranges[k] is mobile_pool[range_entry[k]]
+  std::vector<std::size_t> prefix_entry;
 };
 
-void parse_site(Checker& c, const json& j, const std::string& path, ControllerConfig& out,
-                std::vector<PoolSpan>& pools) {
+void parse_site(Checker& c, const json& j, const std::string& path, ControllerConfig& out, SitePlaces& places) {
   if (!c.object(j, path, {"name", "dpid", "uplink", "gateway", "gateway_mac", "mobile_pool", "vm_ports",
                           "certificate", "allowed_peers"}))
     return;
@@ -191,12 +186,20 @@ void parse_site(Checker& c, const json& j, const std::string& path, ControllerCo
                                           parse_datapath_id, "a datapath id (0x-hex, colon-separated hex or decimal)"))
     site.datapath_id = *dpid;
   if (const json* up = c.field(j, "uplink", path, true)) {
-    if (up->is_number_unsigned() && up->get<std::uint64_t>() > 0 && up->get<std::uint64_t>() < 0xffffff00)
+    const std::string upath = Checker::join(path, "uplink");
+    auto digits_only = [](const std::string& v) {
+      return std::all_of(v.begin(), v.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) != 0; });
+    };
+    if (up->is_number_unsigned() && up->get<std::uint64_t>() > 0 && up->get<std::uint64_t>() <= 0xffffff00)
       site.uplink_port = up->get<std::uint32_t>();
+    else if (up->is_string() && digits_only(up->get<std::string>()) && !up->get<std::string>().empty())
+      // "70000": a number in quotes, or a port named so? Neither guess is safe.
+      c.error(upath, fmt::format("\"{}\" is a port name of digits only: write a port number as a JSON number "
+                                 "(1..0xffffff00)", up->get<std::string>()));
     else if (up->is_string() && !up->get<std::string>().empty() && up->get<std::string>().size() < 16)
       site.uplink_name = up->get<std::string>();
     else
-      c.error(Checker::join(path, "uplink"), "must be a port number (1..0xfffffeff) or a port name of 1-15 characters");
+      c.error(upath, "must be a port number (1..0xffffff00) or a port name of 1-15 characters");
   }
   if (auto gw = c.parsed<Ipv4Address>(c.field(j, "gateway", path, true), Checker::join(path, "gateway"),
                                       Ipv4Address::parse, "an IPv4 address"))
@@ -221,24 +224,17 @@ void parse_site(Checker& c, const json& j, const std::string& path, ControllerCo
         std::string epath = Checker::index(pool_path, i);
         auto s = c.string(&(*pool)[i], epath);
         if (!s) continue;
-        std::pair<std::uint32_t, std::uint32_t> sp;
+        // Overlaps (with the home prefix, its gateway, the site gateway, other sites' pools) are
+        // the library's validation's (parse_config).
         if (auto r = parse_range(*s)) {
           site.pool_ranges.push_back(*r);
-          sp = span_of(*r);
+          places.range_entry.push_back(i);
         } else if (auto p = Ipv4Prefix::parse(*s)) {
           site.pool_prefixes.push_back(*p);
-          sp = span_of(*p);
+          places.prefix_entry.push_back(i);
         } else {
           c.error(epath, fmt::format("not an address range or prefix: \"{}\"", *s));
-          continue;
         }
-        if (site.gateway_ip.value >= sp.first && site.gateway_ip.value <= sp.second)
-          c.error(epath, "contains the site gateway address");
-        if (out.mobility.home_prefix.length > 0 &&
-            (out.mobility.home_prefix.contains(Ipv4Address{sp.first}) ||
-             out.mobility.home_prefix.contains(Ipv4Address{sp.second})))
-          c.error(epath, "overlaps the home prefix");
-        pools.push_back({sp.first, sp.second, epath});
       }
     }
   }
@@ -313,6 +309,52 @@ void parse_mobility_limits(Checker& c, const json& mob, vmnmob::mobility::Mobili
     out.move_freeze.freeze = seconds(*f);
   else if (window && c.field(*freeze, "freeze_s", path, false) == nullptr)
     out.move_freeze.freeze = 3 * out.move_freeze.window;
+}
+
+/// The library's validation of the engine's configuration (overlapping pools, a home prefix of
+/// 0.0.0.0/0, dpid 0, ...), named by the file's keys. A problem about a field that did not parse
+/// (so holds a default, e.g. dpid 0) is left out: the parse error already names that field.
+void check_mobility(Checker& c, const vmnmob::mobility::MobilityConfig& mobility, const std::vector<SitePlaces>& places) {
+  using vmnmob::mobility::ConfigField;
+  using Kind = ConfigField::Kind;
+  auto name = [&places](const ConfigField& f) -> std::string {
+    const std::size_t site = f.site < places.size() ? places[f.site].index : f.site;
+    const std::string s = Checker::index("sites", site);
+    switch (f.kind) {
+      case Kind::HomePrefix: return "home.prefix";
+      case Kind::HomeGateway: return "home.gateway";
+      case Kind::DatapathId: return s + ".dpid";
+      case Kind::Uplink: return s + ".uplink";
+      case Kind::SiteGateway: return s + ".gateway";
+      case Kind::Pool: return s + ".mobile_pool";
+      case Kind::PoolRange:
+      case Kind::PoolPrefix: {
+        if (f.site >= places.size()) break;
+        const auto& entries = f.kind == Kind::PoolRange ? places[f.site].range_entry : places[f.site].prefix_entry;
+        if (f.entry < entries.size()) return Checker::index(s + ".mobile_pool", entries[f.entry]);
+        break;
+      }
+      case Kind::HoldTime: return "mobility.moa_hold_s";
+      case Kind::ProbeTimeout: return "mobility.probe_timeout_s";
+      case Kind::VmnIdle: return "mobility.vmn_idle_s";
+      case Kind::MoveFreeze: return "mobility.move_freeze";
+      case Kind::SwitchMeters: return "limits.switch_meters";
+      default: break;
+    }
+    return vmnmob::mobility::to_string(f);
+  };
+  std::set<std::string> unparsed;  // the paths that already have an error
+  for (const std::string& e : c.errors) unparsed.insert(e.substr(0, e.find(": ")));
+  for (const auto& problem : vmnmob::mobility::check_config(mobility, name)) {
+    const bool follows = std::any_of(problem.fields.begin(), problem.fields.end(), [&](const ConfigField& f) {
+      const std::string path = name(f);
+      // A field, or a whole section, that did not parse ("home.prefix", "home", "sites[1]").
+      for (const std::string& u : unparsed)
+        if (path == u || path.starts_with(u + ".") || path.starts_with(u + "[")) return true;
+      return false;
+    });
+    if (!follows) c.errors.push_back(problem.message);
+  }
 }
 
 }  // namespace
@@ -399,9 +441,10 @@ vmnmob::connection::Admission admit_switch(const ControllerConfig& config,
              return std::toupper(static_cast<unsigned char>(x)) == std::toupper(static_cast<unsigned char>(y));
            });
   };
-  for (const auto& [key, value] : access.subject) {
-    bool found = std::any_of(parts.begin(), parts.end(),
-                             [&](const auto& p) { return same_key(p.first, key) && p.second == value; });
+  for (const auto& binding : access.subject) {  // no structured binding: clang 14 cannot capture one
+    bool found = std::any_of(parts.begin(), parts.end(), [&](const auto& p) {
+      return same_key(p.first, binding.first) && p.second == binding.second;
+    });
     if (!found)
       return Admission::refuse(fmt::format("certificate subject \"{}\" does not match {}.certificate", cert.subject, site));
   }
@@ -510,33 +553,30 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
                                       "an IPv4 prefix"))
       out.mobility.home_prefix = *p;
     if (auto g = c.parsed<Ipv4Address>(c.field(*home, "gateway", "home", true), "home.gateway",
-                                       Ipv4Address::parse, "an IPv4 address")) {
+                                       Ipv4Address::parse, "an IPv4 address"))
       out.mobility.home_gateway = *g;
-      if (out.mobility.home_prefix.length > 0 && !out.mobility.home_prefix.contains(*g))
-        c.error("home.gateway", "is not inside home.prefix");
-    }
     if (const json* vmac = c.field(*home, "virtual_gateway_mac", "home", false))
       if (auto m = c.parsed<MacAddress>(vmac, "home.virtual_gateway_mac", MacAddress::parse, "a MAC address"))
         out.mobility.virtual_gateway_mac = *m;
   }
 
-  std::vector<PoolSpan> pools;
+  std::vector<SitePlaces> places;  // parallel to out.mobility.sites
   if (const json* sites = c.field(doc, "sites", "", true)) {
     if (!sites->is_array() || sites->empty()) {
       c.error("sites", "must be a non-empty array");
     } else {
-      for (std::size_t i = 0; i < sites->size(); ++i) parse_site(c, (*sites)[i], Checker::index("sites", i), out, pools);
+      for (std::size_t i = 0; i < sites->size(); ++i) {
+        SitePlaces at{i, {}, {}};
+        const std::size_t before = out.mobility.sites.size();
+        parse_site(c, (*sites)[i], Checker::index("sites", i), out, at);
+        if (out.mobility.sites.size() > before) places.push_back(std::move(at));
+      }
       std::set<std::string> names;
-      std::set<std::uint64_t> dpids;
       for (std::size_t i = 0; i < out.mobility.sites.size(); ++i) {
         if (!out.site_names[i].empty() && !names.insert(out.site_names[i]).second)
-          c.error(Checker::index("sites", i) + ".name", fmt::format("duplicate site name \"{}\"", out.site_names[i]));
-        if (out.mobility.sites[i].datapath_id != 0 && !dpids.insert(out.mobility.sites[i].datapath_id).second)
-          c.error(Checker::index("sites", i) + ".dpid", "duplicate datapath id");
+          c.error(Checker::index("sites", places[i].index) + ".name",
+                  fmt::format("duplicate site name \"{}\"", out.site_names[i]));
       }
-      std::sort(pools.begin(), pools.end(), [](const PoolSpan& a, const PoolSpan& b) { return a.lo < b.lo; });
-      for (std::size_t i = 1; i < pools.size(); ++i)
-        if (pools[i].lo <= pools[i - 1].hi) c.error(pools[i].path, fmt::format("overlaps {}", pools[i - 1].path));
     }
   }
 
@@ -590,6 +630,7 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
     }
   }
 
+  check_mobility(c, out.mobility, places);
   if (!c.errors.empty()) return vmnmob::unexpected(c.errors);
   return out;
 }

@@ -10,7 +10,7 @@ seconds=${1:-60}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${VMNMOB_FUZZ_BUILD_DIR:-$root/build/fuzz}
 jobs=${JOBS:-2}
-targets=(decode framer controller)
+targets=(decode framer controller snapshot config)
 
 mkdir -p "$build"
 if [[ ! -f "$build/build.ninja" ]]; then

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -210,5 +211,84 @@ TEST_CASE("pool growth: a grown pool survives a JSON round trip and never hands 
       pool = std::move(*copy);
     }
     REQUIRE(pool.in_use_count() == in_use.size());
+  }
+}
+
+TEST_CASE("pool: 3.2 billion addresses cost what ten do; allocation order, hold and JSON as in a small pool") {
+  // issue 17: a pool of 3.2 billion addresses passed the configuration check and aborted the
+  // controller with std::bad_alloc (one state byte per address). Now memory follows the
+  // addresses handed out: this test allocates a few thousand of 3.2 billion.
+  const Ipv4Address first = ip("16.0.0.0");
+  const Ipv4Address last{first.value + 3'199'999'999u};  // 206.188.31.255
+  AddressPool pool({{first, last}}, std::chrono::seconds(10));
+  CHECK(pool.capacity() == 3'200'000'000u);
+  std::vector<Ipv4Address> taken;
+  for (std::uint32_t i = 0; i < 2000; ++i) {
+    auto a = pool.allocate(t0);
+    REQUIRE(a.has_value());
+    CHECK(a->value == first.value + i);  // fresh, in address order
+    taken.push_back(*a);
+  }
+  CHECK(pool.reserve(last, t0).has_value());  // far ahead of the cursor
+  CHECK(pool.reserve(last, t0).error() == PoolError::InUse);
+  for (std::size_t i = 0; i < taken.size(); i += 2) REQUIRE(pool.release(taken[i], t0).has_value());
+  CHECK(pool.in_use_count() == 1001);
+  CHECK(pool.held_count() == 1000);
+  CHECK(pool.available() == 3'200'000'000u - 2001);
+  // Fresh addresses first, even after the hold time: the released ones wait.
+  CHECK(*pool.allocate(t0 + std::chrono::seconds(10)) == Ipv4Address{first.value + 2000});
+
+  // A growth by a /8 below the cursor: 16.7 million free addresses, one entry.
+  REQUIRE(pool.grow({{ip("8.0.0.0"), ip("8.255.255.255")}, {first, last}}).value() == 16'777'216u);
+  CHECK(pool.capacity() == 3'216'777'216u);
+  const nlohmann::json j = pool.to_json(t0 + std::chrono::seconds(10));
+  CHECK(j.dump().size() < 100'000);  // the JSON, too, follows what was handed out
+  CHECK(j["in_use"].size() == 1002);
+  CHECK(j["free"].size() == 1001);  // the 1000 released ones, then the stretch
+  CHECK(j["free"].back() == "8.0.0.0-8.255.255.255");
+  auto copy = AddressPool::from_json(j, std::chrono::seconds(10), t0 + std::chrono::seconds(10));
+  REQUIRE(copy.has_value());
+  CHECK(copy->to_json(t0 + std::chrono::seconds(10)) == j);
+  CHECK(copy->capacity() == pool.capacity());
+  CHECK(copy->in_use(last));
+  CHECK(*copy->allocate(t0 + std::chrono::seconds(10)) == Ipv4Address{first.value + 2001});
+}
+
+TEST_CASE("pool: a stretch added behind the cursor is handed out after the free ones, skipping reserved addresses") {
+  AddressPool pool({{ip("10.1.0.10"), ip("10.1.0.11")}}, std::chrono::seconds(0));
+  const auto a = *pool.allocate(t0);
+  (void)*pool.allocate(t0);
+  REQUIRE(pool.release(a, t0).has_value());  // free at once
+  REQUIRE(pool.grow({{ip("10.1.0.1"), ip("10.1.0.4")}, {ip("10.1.0.10"), ip("10.1.0.11")}}).value() == 4);
+  REQUIRE(pool.reserve(ip("10.1.0.2"), t0).has_value());  // inside the stretch
+  nlohmann::json j = pool.to_json(t0);
+  CHECK(j["free"] == nlohmann::json{"10.1.0.10", "10.1.0.1", "10.1.0.3-10.1.0.4"});
+  auto copy = AddressPool::from_json(j, std::chrono::seconds(0), t0);
+  REQUIRE(copy.has_value());
+  for (AddressPool* p : {&pool, &*copy}) {
+    std::vector<std::string> got;
+    for (int i = 0; i < 4; ++i) got.push_back(p->allocate(t0)->to_string());
+    CHECK(got == std::vector<std::string>{"10.1.0.10", "10.1.0.1", "10.1.0.3", "10.1.0.4"});
+    CHECK(p->allocate(t0).error() == PoolError::Exhausted);
+  }
+  // A free range that is not inside one range of the pool, or overlaps what is listed, is refused.
+  j["free"].push_back("10.1.0.4-10.1.0.10");
+  auto bad = AddressPool::from_json(j, std::chrono::seconds(0), t0);
+  REQUIRE(!bad.has_value());
+  CHECK(bad.error() == "pool.free[3]: not inside one range of the pool");
+}
+
+TEST_CASE("pool JSON: a remaining hold out of range is refused, never overflowing the clock") {
+  AddressPool pool({{ip("10.1.0.1"), ip("10.1.0.4")}}, std::chrono::seconds(10));
+  REQUIRE(pool.release(*pool.allocate(t0), t0).has_value());
+  for (const nlohmann::json& remaining : {nlohmann::json(100'000'000'000'000'000), nlohmann::json(-(std::int64_t{1} << 62)),
+                                          nlohmann::json(std::numeric_limits<std::int64_t>::max()), nlohmann::json(1e17),
+                                          nlohmann::json(std::numeric_limits<std::uint64_t>::max())}) {
+    nlohmann::json j = pool.to_json(t0);
+    j["held"][0]["remaining_ms"] = remaining;
+    auto bad = AddressPool::from_json(j, std::chrono::seconds(10), t0);
+    INFO(remaining.dump());
+    REQUIRE(!bad.has_value());
+    CHECK(bad.error().starts_with("pool.held[0].remaining_ms: not a whole number from 0 to "));
   }
 }

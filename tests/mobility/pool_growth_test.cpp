@@ -115,10 +115,15 @@ TEST_CASE("grow_pool: the snapshot carries the grown pool; a restart with the gr
   CHECK(from_old.pool(2)->capacity() == 12);
   CHECK(from_old.pool(2)->in_use(w.vmn(1).mobile_address));
   CHECK(from_old.pool(2)->in_use_count() == 1);
-  // Restoring the grown snapshot with the old configuration keeps the addresses it has: a
-  // MoA in use is never dropped from its pool.
+  // The grown snapshot with the old configuration is refused (issue 17): its pool has addresses
+  // the configuration does not give the site, which may be another site's now. Nothing changes.
   MobilityEngine with_old_config(config);
   Batch out3;
-  REQUIRE(with_old_config.restore(snapshot, w.now, out3).has_value());
-  CHECK(with_old_config.pool(2)->in_use(ip("172.16.2.100")));
+  auto refused = with_old_config.restore(snapshot, w.now, out3);
+  REQUIRE(!refused.has_value());
+  CHECK(refused.error() ==
+        "switches[1].pool.ranges: 172.16.2.100 is not in the configured pool of datapath 0x2 (a state of another "
+        "configuration?)");
+  CHECK(with_old_config.registry().size() == 0);
+  CHECK(with_old_config.pool(2)->in_use_count() == 0);
 }

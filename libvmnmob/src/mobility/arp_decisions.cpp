@@ -57,6 +57,15 @@ void ArpDecisions::on_vm_port_arp(std::uint64_t dp, std::uint32_t in_port, Switc
     // Limits before the conflict check: a port over its limit is refused whatever it claims,
     // at a bounded rate of events (a flood of made-up MACs must not flood the log either).
     if (!hygiene_.admit_new(dp, in_port, st, mac, f.sender_ip)) return;
+    // The home prefix's network and broadcast addresses are nobody's HoA: a claim of one is
+    // refused like a claim of another VMN's (a policy may have let it through).
+    const Ipv4Prefix& home = s_.config.home_prefix;
+    const std::uint32_t network = home.network.value & home.mask();
+    if (home.length < 31 && home.contains(f.sender_ip) &&
+        (f.sender_ip.value == network || f.sender_ip.value == (network | ~home.mask()))) {
+      batch_.event(vmn_event(Event::Kind::AddressConflict, mac, f.sender_ip, {}, here));
+      return;
+    }
     if (const Vmn* owner = s_.registry.find_by_home_address(f.sender_ip)) {
       Event e = vmn_event(Event::Kind::AddressConflict, mac, f.sender_ip, owner->location, here);
       e.peer_mac = owner->mac;

@@ -17,6 +17,12 @@ using detail::SwitchState;
 MobilityEngine::MobilityEngine(MobilityConfig config, std::unique_ptr<MobilityPolicy> policy)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(policy))) {}
 MobilityEngine::~MobilityEngine() = default;
+
+Expected<MobilityEngine, std::vector<std::string>> MobilityEngine::create(MobilityConfig config,
+                                                                          std::unique_ptr<MobilityPolicy> policy) {
+  if (auto valid = validate(config); !valid) return unexpected(std::move(valid.error()));
+  return MobilityEngine(std::move(config), std::move(policy));
+}
 MobilityEngine::MobilityEngine(MobilityEngine&&) noexcept = default;
 MobilityEngine& MobilityEngine::operator=(MobilityEngine&&) noexcept = default;
 

@@ -163,8 +163,10 @@ void VmnRegistry::reserve(std::size_t n) {
 }
 
 namespace {
+/// Within what from_json accepts, so a snapshot always reads back.
 std::int64_t age_ms(TimePoint now, TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count();
+  return std::clamp<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count(), 0,
+                                  detail::JsonCheck::kMaxMilliseconds);
 }
 }  // namespace
 
@@ -176,7 +178,7 @@ nlohmann::json VmnRegistry::to_json(TimePoint now) const {
     nlohmann::json moves = nlohmann::json::array();
     for (TimePoint t : v.recent_moves) moves.push_back(age_ms(now, t));
     nlohmann::json frozen = nullptr;
-    if (v.frozen_until) frozen = std::max<std::int64_t>(0, -age_ms(now, *v.frozen_until));
+    if (v.frozen_until) frozen = age_ms(*v.frozen_until, now);
     out.push_back({{"id", v.id},
                    {"recent_moves_age_ms", moves},
                    {"frozen_remaining_ms", frozen},
@@ -217,9 +219,10 @@ Expected<VmnRegistry, std::string> VmnRegistry::from_json(const nlohmann::json& 
     const auto datapath_id = c.integer<std::uint64_t>(e, path, "datapath_id");
     const auto port = c.integer<std::uint32_t>(e, path, "port");
     const auto generation = c.integer<std::uint32_t>(e, path, "generation");
-    const auto detected_age = c.integer<std::int64_t>(e, path, "detected_age_ms");
-    const auto last_seen_age = c.integer<std::int64_t>(e, path, "last_seen_age_ms");
-    const auto moved_age = c.integer<std::int64_t>(e, path, "moved_age_ms");
+    // Times are bounded (JsonCheck::milliseconds): `now` minus any of them cannot overflow.
+    const auto detected_age = c.milliseconds(e, path, "detected_age_ms");
+    const auto last_seen_age = c.milliseconds(e, path, "last_seen_age_ms");
+    const auto moved_age = c.milliseconds(e, path, "moved_age_ms");
     const std::string peers_path = JsonCheck::member(path, "correspondents");
     if (const nlohmann::json* list = c.required(e, path, "correspondents"); list && c.is_array(*list, peers_path))
       for (std::size_t k = 0; k < list->size(); ++k)
@@ -231,13 +234,11 @@ Expected<VmnRegistry, std::string> VmnRegistry::from_json(const nlohmann::json& 
       if (list->size() > MoveFreeze::kMaxMoves) c.error(moves_path, fmt::format("more than {} moves", MoveFreeze::kMaxMoves));
       else
         for (std::size_t k = 0; k < list->size(); ++k)
-          if (auto age = c.integer<std::int64_t>((*list)[k], JsonCheck::element(moves_path, k)))
-            moves.push_back(now - std::chrono::milliseconds(*age));
+          if (auto age = c.milliseconds((*list)[k], JsonCheck::element(moves_path, k))) moves.push_back(now - *age);
     }
     std::optional<TimePoint> frozen_until;
     if (const nlohmann::json* f = JsonCheck::optional(e, "frozen_remaining_ms"); f && !f->is_null())
-      if (auto left = c.integer<std::int64_t>(*f, JsonCheck::member(path, "frozen_remaining_ms")))
-        frozen_until = now + std::chrono::milliseconds(*left);
+      if (auto left = c.milliseconds(*f, JsonCheck::member(path, "frozen_remaining_ms"))) frozen_until = now + *left;
     if (id && *id < r.vmns_.size()) c.error(JsonCheck::member(path, "id"), "ids must be in increasing order");
     if (id && *id >= r.vmns_.size() + kMaxFreeIds - gaps.size())
       c.error(JsonCheck::member(path, "id"), fmt::format("more than {} unused ids before it", kMaxFreeIds));
@@ -255,9 +256,9 @@ Expected<VmnRegistry, std::string> VmnRegistry::from_json(const nlohmann::json& 
     ids[i] = *id;
     Vmn& v = r.vmns_.back();
     v.generation = *generation;
-    v.detected_at = now - std::chrono::milliseconds(*detected_age);
-    v.last_seen = now - std::chrono::milliseconds(*last_seen_age);
-    v.moved_at = now - std::chrono::milliseconds(*moved_age);
+    v.detected_at = now - *detected_age;
+    v.last_seen = now - *last_seen_age;
+    v.moved_at = now - *moved_age;
     v.recent_moves = std::move(moves);
     v.frozen_until = frozen_until;
   }

@@ -9,6 +9,7 @@
 
 #include "mobility/detail/engine_impl.hpp"
 #include "mobility/detail/json_check.hpp"
+#include "vmnmob/ofp/constants.hpp"
 
 namespace vmnmob::mobility {
 
@@ -27,26 +28,41 @@ struct RestoredSwitch {
 /// Reads switches[i] (`path`) of a snapshot for the configured switch state `st`; what it
 /// could not read is an error in `c` and left at its default.
 RestoredSwitch read_switch(detail::JsonCheck& c, const nlohmann::json& j, const std::string& path,
-                                          const detail::SwitchState& st, Duration hold_time, TimePoint now) {
+                           const detail::SwitchState& st, Duration hold_time, TimePoint now) {
   using detail::JsonCheck;
   RestoredSwitch r;
   if (const nlohmann::json* pool = c.required(j, path, "pool")) {
-    auto read = AddressPool::from_json(*pool, hold_time, now, JsonCheck::member(path, "pool"));
+    const std::string pool_path = JsonCheck::member(path, "pool");
+    auto read = AddressPool::from_json(*pool, hold_time, now, pool_path);
+    const AddressPool configured(AddressPool::site_ranges(*st.site), hold_time);  // O(ranges)
     if (!read) {
       c.errors_from(read.error());
+    } else if (auto outside = read->first_outside(configured.ranges())) {
+      // A snapshot of another configuration (pools swapped between sites, a pool shrunk): its
+      // addresses would be handed out by a site that does not own them.
+      c.error(JsonCheck::member(pool_path, "ranges"),
+              fmt::format("{} is not in the configured pool of datapath {:#x} (a state of another configuration?)",
+                          outside->to_string(), st.site->datapath_id));
     } else {
-      // A pool grown in the configuration since the snapshot: take the union, which never
-      // fails (it covers the snapshot's pool) and never drops an address in use or held.
-      std::vector<AddressRange> both = read->ranges();
-      for (const AddressRange& range : AddressPool::site_ranges(*st.site)) both.push_back(range);
-      (void)read->grow(std::move(both));
+      // A pool grown in the configuration since the snapshot: grown to the configured pool, which
+      // covers the snapshot's, keeping every address's state.
+      (void)read->grow(AddressPool::site_ranges(*st.site));
       r.pool = std::move(*read);
     }
   }
   if (const nlohmann::json* g = c.required(j, path, "learned_gateway_mac"); g && !g->is_null())
     r.gateway_mac = c.parsed(*g, JsonCheck::member(path, "learned_gateway_mac"), MacAddress::parse, "a MAC address");
-  if (const nlohmann::json* u = c.required(j, path, "uplink_port"); u && !u->is_null())
+  if (r.gateway_mac && (r.gateway_mac->is_multicast() || r.gateway_mac->is_zero())) {
+    c.error(JsonCheck::member(path, "learned_gateway_mac"), "not a unicast MAC address");
+    r.gateway_mac.reset();
+  }
+  if (const nlohmann::json* u = c.required(j, path, "uplink_port"); u && !u->is_null()) {
     r.uplink = c.integer<std::uint32_t>(*u, JsonCheck::member(path, "uplink_port"));
+    if (r.uplink && (*r.uplink == 0 || *r.uplink > ofp::port::kMax)) {
+      c.error(JsonCheck::member(path, "uplink_port"), fmt::format("not a port from 1 to {:#x}", ofp::port::kMax));
+      r.uplink.reset();
+    }
+  }
   if (const nlohmann::json* g = JsonCheck::optional(j, "base_generation"))
     r.base_generation = c.integer<std::uint32_t>(*g, JsonCheck::member(path, "base_generation")).value_or(0);
   return r;
@@ -104,15 +120,40 @@ Expected<void, std::string> MobilityEngine::restore(const nlohmann::json& snapsh
         c.error(dp_path, "not in the configuration");
         continue;
       }
-      restored.insert_or_assign(*dp, read_switch(c, j, path, *st, s.config.hold_time, now));
+      if (restored.contains(*dp)) {
+        c.error(dp_path, fmt::format("datapath {:#x} is listed twice", *dp));
+        continue;
+      }
+      restored.emplace(*dp, read_switch(c, j, path, *st, s.config.hold_time, now));
     }
   }
   if (!c.ok()) return unexpected(c.message());
+  // What the registry holds must fit the running configuration. The registry lists VMNs in
+  // increasing id order, one per element of "vmns", so the k-th is vmns[k].
+  const Ipv4Prefix& home = s.config.home_prefix;
+  const std::uint32_t network = home.network.value & home.mask();
+  const std::uint32_t broadcast = network | ~home.mask();
+  std::size_t k = 0;
   for (const Vmn& v : *registry) {
+    const std::string path = JsonCheck::element("vmns", k++);
+    if (!home.contains(v.home_address))
+      c.error(JsonCheck::member(path, "home_address"),
+              fmt::format("{} is not inside the home prefix {}", v.home_address.to_string(), home.to_string()));
+    else if (home.length < 31 && (v.home_address.value == network || v.home_address.value == broadcast))
+      c.error(JsonCheck::member(path, "home_address"),
+              fmt::format("{} is the {} address of {}", v.home_address.to_string(),
+                          v.home_address.value == network ? "network" : "broadcast", home.to_string()));
+    else if (v.home_address == s.config.home_gateway)
+      c.error(JsonCheck::member(path, "home_address"), fmt::format("{} is the home gateway", v.home_address.to_string()));
+    if (v.location.port == 0 || v.location.port > ofp::port::kMax)
+      c.error(JsonCheck::member(path, "port"), fmt::format("{} is not a port from 1 to {:#x}", v.location.port, ofp::port::kMax));
+    if (v.mac.is_multicast() || v.mac.is_zero()) c.error(JsonCheck::member(path, "mac"), "not a unicast MAC address");
     auto r = restored.find(v.location.datapath_id);
-    if (r == restored.end() || !r->second.pool.in_use(v.mobile_address))
-      c.error(JsonCheck::element("vmns", v.id),
-              fmt::format("mobile_address {} is not in use in the pool of datapath {:#x}", v.mobile_address.to_string(),
+    if (s.find(v.location.datapath_id) == nullptr)
+      c.error(JsonCheck::member(path, "datapath_id"), fmt::format("{:#x} is not in the configuration", v.location.datapath_id));
+    else if (r == restored.end() || !r->second.pool.in_use(v.mobile_address))
+      c.error(JsonCheck::member(path, "mobile_address"),
+              fmt::format("{} is not in use in the pool of datapath {:#x}", v.mobile_address.to_string(),
                           v.location.datapath_id));
   }
   if (!c.ok()) return unexpected(c.message());

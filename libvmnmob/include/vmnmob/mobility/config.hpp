@@ -5,12 +5,15 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "vmnmob/base/address.hpp"
+#include "vmnmob/base/expected.hpp"
 #include "vmnmob/base/time.hpp"
 
 namespace vmnmob::mobility {
@@ -115,5 +118,67 @@ struct MobilityConfig {
 };
 
 const SiteConfig* find_site(const MobilityConfig& config, std::uint64_t datapath_id);
+
+// ---- Validation (config.cpp) ----
+
+/// The widest home prefix a configuration may have: /8 (16 million HoAs). Wider is a typo
+/// (0.0.0.0/0 would make every address a HoA, and every pool overlap it).
+inline constexpr std::uint8_t kWidestHomePrefix = 8;
+/// The narrowest: /30 keeps a gateway and a VMN beside the network and broadcast addresses.
+inline constexpr std::uint8_t kNarrowestHomePrefix = 30;
+/// The longest hold, freeze or move window a configuration may set (a year): time arithmetic on
+/// `now` never overflows, and nobody means more.
+inline constexpr Duration kLongestConfiguredTime = std::chrono::hours(24 * 366);
+
+/// A field of MobilityConfig that a validation problem is about.
+struct ConfigField {
+  enum class Kind : std::uint8_t {
+    HomePrefix,
+    HomeGateway,
+    Sites,
+    DatapathId,   // sites[site].datapath_id
+    Uplink,       // sites[site].uplink_port / uplink_name
+    SiteGateway,  // sites[site].gateway_ip
+    Pool,         // sites[site]'s whole pool
+    PoolRange,    // sites[site].pool_ranges[entry]
+    PoolPrefix,   // sites[site].pool_prefixes[entry]
+    HoldTime,
+    ProbeTimeout,
+    GatewayProbeInterval,
+    FirstTable,
+    SwitchMeters,
+    LimitEventInterval,
+    VmnIdle,
+    MoveFreeze,
+  };
+  Kind kind = Kind::HomePrefix;
+  std::size_t site = 0;
+  std::size_t entry = 0;
+  friend bool operator==(const ConfigField&, const ConfigField&) = default;
+};
+/// The member's name: "home_prefix", "sites[1].datapath_id", "sites[1].pool_ranges[0]".
+std::string to_string(const ConfigField& field);
+/// How a host names the fields in messages (vmnctl-ofc: its JSON keys, "sites[1].dpid").
+using ConfigFieldNames = std::function<std::string(const ConfigField&)>;
+
+struct ConfigProblem {
+  /// fields[0] is the one at fault; a clash (an overlap, a duplicate) names the other too.
+  std::vector<ConfigField> fields;
+  std::string message;  // "path: reason", named by the ConfigFieldNames given
+};
+
+/// Every problem of a configuration at once (empty when it is sound): a home prefix wider than
+/// /8 or narrower than /30 or outside unicast space; a home gateway outside it or its network or
+/// broadcast address; a datapath id 0 or repeated; an uplink port 0 or above OFPP_MAX, a name
+/// longer than 15 characters or no uplink; a site gateway 0.0.0.0, inside the home prefix or in
+/// a pool; an empty pool, a range whose last address is before its first, a prefix longer than
+/// /32, a pool entry that overlaps or straddles the home prefix, holds addresses that are not
+/// unicast (0/8, 127/8, 224.0.0.0 and above) or overlaps another site's pool; times negative or
+/// longer than kLongestConfiguredTime (vmn_idle: 65535 s, a flow's idle timeout); first_table
+/// above 250 (five tables); switch meters with id 0, above OFPM_MAX, equal, or a rate of 0.
+/// Pool size is not bounded: a pool is ranges, so its memory does not grow with its size.
+std::vector<ConfigProblem> check_config(const MobilityConfig& config, const ConfigFieldNames& names = {});
+/// The same, as one "path: reason" string per problem.
+Expected<void, std::vector<std::string>> validate(const MobilityConfig& config, const ConfigFieldNames& names = {});
 
 }  // namespace vmnmob::mobility

@@ -129,7 +129,12 @@ struct Batch {
 
 class MobilityEngine {
  public:
+  /// `config` must pass validate() (config.hpp): the engine relies on disjoint pools outside
+  /// the home prefix and on bounded times. create() checks it first.
   explicit MobilityEngine(MobilityConfig config, std::unique_ptr<MobilityPolicy> policy = nullptr);
+  /// The engine, or every problem of `config` as "path: reason" (validate()).
+  static Expected<MobilityEngine, std::vector<std::string>> create(MobilityConfig config,
+                                                                   std::unique_ptr<MobilityPolicy> policy = nullptr);
   ~MobilityEngine();
   MobilityEngine(MobilityEngine&&) noexcept;
   MobilityEngine& operator=(MobilityEngine&&) noexcept;
@@ -199,10 +204,14 @@ class MobilityEngine {
   /// reconciled when it connects.
   nlohmann::json snapshot(TimePoint now) const;
   /// Replaces the state with a snapshot; on error the engine is unchanged. Switches that are
-  /// connected are reconciled at once (their messages go to `out`). A pool in the snapshot is
-  /// grown to the configured pool when the configuration has more addresses (a restart with a
-  /// grown pool); addresses the configuration no longer lists but the snapshot has stay in the
-  /// pool, so no MoA in use or held is ever handed out twice.
+  /// connected are reconciled at once (their messages go to `out`). The snapshot is checked
+  /// against the running configuration first: every switch a configured datapath (once), each
+  /// pool inside that site's configured pool (a snapshot with pools swapped between sites, or of
+  /// a pool since shrunk, is refused: its addresses would be handed out by a site that does not
+  /// own them), every VMN's HoA inside the home prefix and neither its network, broadcast nor
+  /// gateway address, its port from 1 to OFPP_MAX, its MoA in use in its site's pool, every time
+  /// from 0 to ten years. A pool is grown to the configured pool when the configuration has more
+  /// addresses (a restart with a grown pool). Errors name their JSON path ("vmns[2].port: ...").
   Expected<void, std::string> restore(const nlohmann::json& snapshot, TimePoint now, Batch& out);
 
  private:

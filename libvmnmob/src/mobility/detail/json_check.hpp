@@ -4,6 +4,7 @@
 // field. nlohmann::json's at() and get<T>() would throw on the same input.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -74,6 +75,35 @@ class JsonCheck {
   std::optional<T> integer(const nlohmann::json& object, std::string_view path, std::string_view key) {
     const nlohmann::json* j = required(object, path, key);
     return j == nullptr ? std::nullopt : integer<T>(*j, member(path, key));
+  }
+
+  /// Ten years in milliseconds: the bound of every time a snapshot carries (ages, remaining
+  /// hold and freeze times). Far above any real one, and far enough below the clock's range
+  /// (nanoseconds in 64 bits: 292 years) that `now` plus or minus it cannot overflow.
+  static constexpr std::int64_t kMaxMilliseconds = std::int64_t{10} * 366 * 24 * 3600 * 1000;
+
+  /// A whole number of milliseconds from 0 to kMaxMilliseconds.
+  std::optional<std::chrono::milliseconds> milliseconds(const nlohmann::json& j, std::string_view path) {
+    if (!j.is_number()) {
+      error(path, "not a number");
+      return std::nullopt;
+    }
+    if (!j.is_number_integer()) {
+      error(path, fmt::format("not a whole number from 0 to {} ms (ten years)", kMaxMilliseconds));
+      return std::nullopt;
+    }
+    if (j.is_number_unsigned() ? j.get<std::uint64_t>() > std::uint64_t{kMaxMilliseconds}
+                               : (j.get<std::int64_t>() < 0 || j.get<std::int64_t>() > kMaxMilliseconds)) {
+      error(path, fmt::format("not a whole number from 0 to {} ms (ten years)", kMaxMilliseconds));
+      return std::nullopt;
+    }
+    return std::chrono::milliseconds(j.get<std::int64_t>());
+  }
+  /// The same, for the member `key` of `object`, which must be there.
+  std::optional<std::chrono::milliseconds> milliseconds(const nlohmann::json& object, std::string_view path,
+                                                        std::string_view key) {
+    const nlohmann::json* j = required(object, path, key);
+    return j == nullptr ? std::nullopt : milliseconds(*j, member(path, key));
   }
 
   std::optional<std::string> string(const nlohmann::json& j, std::string_view path) {
