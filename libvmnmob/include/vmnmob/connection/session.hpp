@@ -107,6 +107,8 @@ class Session {
   Actions on_hello(const ofp::Message& msg);
   Actions fail(DisconnectReason reason, std::string detail);
   ofp::Message make(ofp::MessageBody body);
+  /// OFPT_ERROR BAD_REQUEST/BAD_TYPE answering `msg` (spec 7.5.4).
+  static ofp::Message bad_type(const ofp::Message& msg);
 
   SessionConfig config_;
   State state_ = State::NotStarted;
