@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "state_file.hpp"
+#include "vmnmob/mobility/state_changes.hpp"
 
 namespace vmnctl {
 
@@ -88,14 +88,28 @@ App::App(boost::asio::io_context& io, ControllerConfig config, Logger& log)
 
 vmnmob::Expected<void, std::string> App::start() {
   if (config_.state_file) {
-    auto state = load_state(*config_.state_file);
-    if (!state) return vmnmob::unexpected(state.error());
-    if (!state->is_null()) {
-      auto restored = controller_.restore(*state);
+    // The last snapshot and the journal of changes written since (vmnmob/state).
+    store_ = std::make_unique<vmnmob::state::FileStateStore>(*config_.state_file);
+    auto stored = store_->load();
+    if (!stored) return vmnmob::unexpected(stored.error());
+    if (stored->snapshot.is_null() && !stored->changes.empty())
+      return vmnmob::unexpected(fmt::format("{}: a journal of changes without the snapshot it follows", *config_.state_file));
+    if (!stored->snapshot.is_null()) {
+      nlohmann::json state = std::move(stored->snapshot);
+      if (auto merged = vmnmob::mobility::merge_state_changes(state, stored->changes); !merged)
+        return vmnmob::unexpected(fmt::format("{}: {}", *config_.state_file, merged.error()));
+      // The restore's batch carries changes.everything: on_state_changes writes it as the new
+      // snapshot, so the journal starts empty.
+      auto restored = controller_.restore(state);
       if (!restored) return vmnmob::unexpected(fmt::format("{}: {}", *config_.state_file, restored.error()));
       log_.log(LogLevel::Info, "state-restored",
-               fmt::format("state restored from {}: {} VMNs", *config_.state_file, engine().registry().size()),
-               {{"file", *config_.state_file}, {"vmns", engine().registry().size()}});
+               fmt::format("state restored from {}: {} VMNs ({} journal records{})", *config_.state_file,
+                           engine().registry().size(), stored->changes.size(),
+                           stored->torn > 0 ? fmt::format(", {} torn record left out", stored->torn) : std::string()),
+               {{"file", *config_.state_file}, {"vmns", engine().registry().size()},
+                {"records", stored->changes.size()}, {"torn", stored->torn}});
+    } else {
+      save_snapshot();
     }
   }
   auto& switches = controller_.switches();
@@ -126,26 +140,67 @@ vmnmob::Expected<void, std::string> App::start() {
 
 void App::stop() {
   controller_.stop();
-  on_state_changed();
+  if (store_) save_snapshot();
 }
 
-void App::on_state_changed() {
-  if (!config_.state_file) return;
-  // The controller goes on serving when the state cannot be saved (a full disk, say); the old
-  // file stays whole. One line when saving starts failing and one when it works again, not one
-  // per change: every new VMN is a change.
-  auto saved = save_state(*config_.state_file, engine().snapshot(Clock::now()));
-  if (!saved) {
-    if (save_failures_++ == 0)
-      log_.log(LogLevel::Error, "state-save-failed",
-               fmt::format("state not saved: {}; the controller goes on with the last saved state on disk", saved.error()),
-               {{"file", *config_.state_file}, {"error", saved.error()}});
-    return;
-  }
+// The controller goes on serving when the state cannot be saved (a full disk, say); what is on
+// disk stays whole. One line when saving starts failing and one when it works again, not one
+// per change: every new VMN is a change.
+void App::not_saved(const std::string& error) {
+  if (save_failures_++ == 0)
+    log_.log(LogLevel::Error, "state-save-failed",
+             fmt::format("state not saved: {}; the controller goes on with the last saved state on disk", error),
+             {{"file", *config_.state_file}, {"error", error}});
+}
+
+void App::saved() {
   if (save_failures_ > 0)
     log_.log(LogLevel::Info, "state-saved", fmt::format("state saved again after {} failed attempts", save_failures_),
              {{"file", *config_.state_file}, {"failed", save_failures_}});
   save_failures_ = 0;
+}
+
+bool App::save_snapshot() {
+  auto written = store_->write_snapshot(engine().snapshot(Clock::now()), true);
+  if (!written) {
+    journal_incomplete_ = true;
+    not_saved(written.error());
+    return false;
+  }
+  journal_incomplete_ = false;
+  saved();
+  return true;
+}
+
+void App::on_state_changes(const vmnmob::mobility::Batch& batch) {
+  if (!store_) return;
+  if (auto background = store_->snapshot_result(); background && !*background)
+    // The journal still holds every change the snapshot was to replace: nothing is lost.
+    log_.log(LogLevel::Warn, "state-snapshot-failed",
+             fmt::format("state snapshot not written: {}; the journal keeps the changes", background->error()),
+             {{"file", *config_.state_file}, {"error", background->error()}});
+  // A change that could not be recorded leaves the journal short: only a whole snapshot
+  // saves the state again (O(registry) per change until the disk has room, as before the
+  // journal).
+  if (batch.changes.everything || journal_incomplete_) {
+    save_snapshot();
+    return;
+  }
+  const auto now = Clock::now();
+  // A move's record is on stable storage before its flows go out; a new VMN's only survives
+  // the process (it is announced again by its next ARP).
+  const bool move = std::any_of(batch.events.begin(), batch.events.end(),
+                                [](const Event& e) { return e.kind == Event::Kind::Migrated; });
+  auto appended = store_->append(engine().changes_record(batch.changes, now), move);
+  if (!appended) {
+    journal_incomplete_ = true;
+    not_saved(appended.error());
+    return;
+  }
+  saved();
+  // Compaction: a new snapshot when the journal has outgrown the last one, written on the
+  // store's own thread (only taking the snapshot, O(registry), happens here).
+  if (store_->snapshot_due()) (void)store_->write_snapshot(engine().snapshot(now), false);
 }
 
 void App::on_events(std::span<const Event> events, vmnmob::Duration reaction) {
@@ -350,7 +405,7 @@ void App::reload(const ControllerConfig& next) {
   }
   config_.log_level = next.log_level;
   log_.set_level(next.log_level);
-  if (!grown.empty()) on_state_changed();
+  if (!grown.empty() && store_) save_snapshot();
   log_.log(LogLevel::Info, "reloaded", fmt::format("configuration reloaded ({} pools grown)", grown.size()),
            {{"pools_grown", grown.size()}});
 }

@@ -2,8 +2,8 @@
 # vmnctl-ofc when the disk under its state file is full (a 48 KiB tmpfs; needs root for the
 # mount): vmnbench registers VMNs until the state no longer fits. The controller must go on
 # answering every question correctly, say once that the state could not be saved, leave the
-# last saved state file whole (valid JSON, no partial temporary file), and save again once
-# there is room.
+# last saved state whole (the snapshot valid JSON, every journal record whole but perhaps the
+# last, no partial temporary file), and save again once there is room.
 # usage: state_disk_full_test.sh VMNCTL_OFC VMNBENCH
 set -euo pipefail
 vmnctl=$1 vmnbench=$2
@@ -28,9 +28,22 @@ check() {  # check JSON PYTHON-EXPRESSION MESSAGE (over vmnbench's JSON object r
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" ||
     fail "$3: $1"
 }
-state_ok() {  # the state file parses and holds at least N VMNs
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d["vmns"]) >= int(sys.argv[2]) else 1)' \
-    "$work/state/state.json" "$1"
+state_ok() {  # the state on disk (snapshot + journal segments) parses and holds at least N VMNs
+  python3 - "$work/state/state.json" "$1" <<'PY'
+import glob, json, re, sys
+path, want = sys.argv[1], int(sys.argv[2])
+vmns = {v["mac"] for v in json.load(open(path))["vmns"]}
+segments = sorted(glob.glob(path + ".journal.*"), key=lambda f: int(re.sub(r".*\.", "", f)))
+for f in segments:
+    lines = open(f).read().split("\n")
+    for i, line in enumerate(lines):
+        if i == len(lines) - 1:
+            break  # after the last newline: empty, or a torn record the controller leaves out
+        r = json.loads(line)  # a broken record in the middle fails the test
+        vmns |= {v["mac"] for v in r["vmns"]}
+        vmns -= set(r["removed"])
+sys.exit(0 if len(vmns) >= want else 1)
+PY
 }
 
 mkdir -p "$work/state"
