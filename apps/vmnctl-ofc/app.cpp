@@ -84,6 +84,7 @@ bool is_loopback(const std::string& host) {
 App::App(boost::asio::io_context& io, ControllerConfig config, Logger& log)
     : config_(std::move(config)),
       log_(log),
+      log_timer_(io),
       controller_(io, vmnmob::mobility::MobilityEngine(config_.mobility), controller_options(config_), this) {}
 
 vmnmob::Expected<void, std::string> App::start() {
@@ -135,11 +136,23 @@ vmnmob::Expected<void, std::string> App::start() {
              {{"address", e.host}, {"port", e.port}, {"transport", std::string(vmnmob::connection::to_string(e.transport))}});
   }
   controller_.start();
+  schedule_log_flush();
   return {};
+}
+
+void App::schedule_log_flush() {
+  log_timer_.expires_after(std::chrono::seconds(1));
+  log_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    log_.flush_suppressed();
+    schedule_log_flush();
+  });
 }
 
 void App::stop() {
   controller_.stop();
+  log_timer_.cancel();
+  log_.flush_suppressed();
   if (store_) save_snapshot();
 }
 
@@ -214,7 +227,10 @@ void App::on_events(std::span<const Event> events, vmnmob::Duration reaction) {
       fields["reaction_us"] = reaction_us;
       text += fmt::format(" reaction {} us", reaction_us);
     }
-    log_.log(level, vmnmob::mobility::to_string(e.kind), text, fields);
+    // Warnings come from what peers send (conflicts, spoofs, unknown switches, limits): at
+    // most log.lines_per_second of each kind a second.
+    if (level >= LogLevel::Warn) log_.log_limited(level, vmnmob::mobility::to_string(e.kind), text, fields);
+    else log_.log(level, vmnmob::mobility::to_string(e.kind), text, fields);
   }
 }
 
@@ -233,17 +249,17 @@ void App::on_delivery(const Report& r) {
       const std::string why = r.error ? fmt::format("{}/{}", ofp::error_type_name(r.error->type),
                                                     ofp::error_code_name(r.error->type, r.error->code))
                                       : std::string("no reply in time");
-      log_.log(LogLevel::Warn, "barrier-failed",
+      log_.log_limited(LogLevel::Warn, "barrier-failed",
                fmt::format("barrier on dp {} failed: {}; removing old flows anyway", dp, why), {{"dpid", dp}});
       return;
     }
     case Report::Kind::SwitchLost:
-      log_.log(LogLevel::Warn, "switch-lost",
+      log_.log_limited(LogLevel::Warn, "switch-lost",
                fmt::format("dp {} went down during a migration; its flows are reconciled when it returns", dp),
                {{"dpid", dp}});
       return;
     case Report::Kind::Refused:
-      log_.log(LogLevel::Warn, "switch-error",
+      log_.log_limited(LogLevel::Warn, "switch-error",
                fmt::format("dp {} refused xid {}: {}/{}", dp, r.xid, ofp::error_type_name(r.error->type),
                            ofp::error_code_name(r.error->type, r.error->code)),
                {{"dpid", dp}, {"xid", r.xid}, {"type", ofp::error_type_name(r.error->type)},
@@ -253,19 +269,19 @@ void App::on_delivery(const Report& r) {
 }
 
 void App::on_send_failed(std::uint64_t datapath_id, conn::SendError error) {
-  log_.log(LogLevel::Warn, "send-failed",
+  log_.log_limited(LogLevel::Warn, "send-failed",
            fmt::format("dp {}: message not sent: {}", dpid_hex(datapath_id), conn::to_string(error)),
            {{"dpid", dpid_hex(datapath_id)}});
 }
 
 void App::on_switch_up(const conn::SwitchUp& e) {
-  log_.log(LogLevel::Info, "switch-up",
+  log_.log_limited(LogLevel::Info, "switch-up",
            fmt::format("switch up dp {} from {} with {} ports", dpid_hex(e.datapath_id), e.sw.peer(), e.ports.size()),
            {{"dpid", dpid_hex(e.datapath_id)}, {"peer", e.sw.peer()}, {"ports", e.ports.size()}});
 }
 
 void App::on_switch_down(const conn::SwitchDown& e) {
-  log_.log(LogLevel::Info, "switch-down",
+  log_.log_limited(LogLevel::Info, "switch-down",
            fmt::format("switch down dp {}: {} {}", dpid_hex(e.datapath_id), conn::to_string(e.reason), e.detail),
            {{"dpid", dpid_hex(e.datapath_id)}, {"reason", conn::to_string(e.reason)}, {"detail", e.detail}});
 }
@@ -277,7 +293,7 @@ void App::on_port_status(const conn::PortStatusEvent& e) {
 }
 
 void App::on_switch_error(const conn::SwitchErrorEvent& e) {
-  log_.log(LogLevel::Warn, "switch-error",
+  log_.log_limited(LogLevel::Warn, "switch-error",
            fmt::format("dp {} refused xid {}: {}/{}", dpid_hex(e.sw.datapath_id()), e.xid,
                        ofp::error_type_name(e.error.type), ofp::error_code_name(e.error.type, e.error.code)),
            {{"dpid", dpid_hex(e.sw.datapath_id())}, {"xid", e.xid},
@@ -286,12 +302,12 @@ void App::on_switch_error(const conn::SwitchErrorEvent& e) {
 
 void App::on_handshake_failed(const conn::HandshakeFailed& e) {
   if (e.reason == conn::DisconnectReason::Refused) {
-    log_.log(LogLevel::Warn, "switch-refused",
+    log_.log_limited(LogLevel::Warn, "switch-refused",
              fmt::format("switch refused: dp {} from {}: {}", dpid_hex(e.datapath_id), e.peer, e.detail),
              {{"dpid", dpid_hex(e.datapath_id)}, {"peer", e.peer}, {"detail", e.detail}});
     return;
   }
-  log_.log(LogLevel::Warn, "handshake-failed",
+  log_.log_limited(LogLevel::Warn, "handshake-failed",
            fmt::format("connection from {} failed before the handshake completed: {} {}", e.peer,
                        conn::to_string(e.reason), e.detail),
            {{"peer", e.peer}, {"reason", conn::to_string(e.reason)}, {"detail", e.detail}});
@@ -299,7 +315,7 @@ void App::on_handshake_failed(const conn::HandshakeFailed& e) {
 
 void App::on_packet_ins_dropped(std::uint64_t dp, const vmnmob::mobility::AdmissionCounters& c) {
   // Once per burst (the controller's drop_report_gap), with the counters so far.
-  log_.log(LogLevel::Warn, "packet-ins-dropped",
+  log_.log_limited(LogLevel::Warn, "packet-ins-dropped",
            fmt::format("dp {} packet-ins over the limits are being dropped (so far: {} port, {} switch, {} announce; "
                        "{} admitted)",
                        dpid_hex(dp), c.dropped_port, c.dropped_switch, c.dropped_announce, c.admitted),
@@ -308,7 +324,7 @@ void App::on_packet_ins_dropped(std::uint64_t dp, const vmnmob::mobility::Admiss
 }
 
 void App::on_limit_hit(const conn::LimitHit& e) {
-  log_.log(LogLevel::Warn, "limit-hit",
+  log_.log_limited(LogLevel::Warn, "limit-hit",
            fmt::format("{}: {} ({} so far)", conn::to_string(e.kind), e.detail, e.count),
            {{"limit", conn::to_string(e.kind)}, {"detail", e.detail}, {"count", e.count}});
 }
@@ -405,6 +421,8 @@ void App::reload(const ControllerConfig& next) {
   }
   config_.log_level = next.log_level;
   log_.set_level(next.log_level);
+  config_.log_lines_per_second = next.log_lines_per_second;
+  log_.set_lines_per_second(next.log_lines_per_second);
   if (!grown.empty() && store_) save_snapshot();
   log_.log(LogLevel::Info, "reloaded", fmt::format("configuration reloaded ({} pools grown)", grown.size()),
            {{"pools_grown", grown.size()}});

@@ -7,6 +7,7 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "config.hpp"
 #include "log.hpp"
@@ -47,9 +48,12 @@ class App final : public vmnmob::controller::ControllerObserver {
   /// Writes the whole state (start, stop, a grown pool, and after a change could not be
   /// recorded); false if it could not.
   bool save_snapshot();
+  /// Once a second: the summary lines of rate-limited log kinds (Logger::flush_suppressed).
+  void schedule_log_flush();
   void saved();
   void not_saved(const std::string& error);
 
+  boost::asio::steady_timer log_timer_;
   std::uint64_t save_failures_ = 0;  // consecutive; logged once, then when saving works again
   std::unique_ptr<vmnmob::state::FileStateStore> store_;  // with state_file
   bool journal_incomplete_ = false;  // a change was not recorded: the next save is a snapshot

@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
   if (auto errors = apply_overrides(config); !errors.empty()) return fail_config(errors);
 
   vmnctl::Logger log(config.log_level, config.log_format);
+  log.set_lines_per_second(config.log_lines_per_second);
   boost::asio::io_context io(1);
   vmnctl::App controller(io, config, log);
   if (auto started = controller.start(); !started) {

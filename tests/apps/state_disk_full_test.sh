@@ -7,6 +7,7 @@
 # usage: state_disk_full_test.sh VMNCTL_OFC VMNBENCH
 set -euo pipefail
 vmnctl=$1 vmnbench=$2
+lib=$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)
 if [[ $(id -u) -ne 0 ]]; then
   echo "SKIP: needs root (mounts a small tmpfs)"
   exit 77
@@ -28,22 +29,11 @@ check() {  # check JSON PYTHON-EXPRESSION MESSAGE (over vmnbench's JSON object r
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" ||
     fail "$3: $1"
 }
-state_ok() {  # the state on disk (snapshot + journal segments) parses and holds at least N VMNs
-  python3 - "$work/state/state.json" "$1" <<'PY'
-import glob, json, re, sys
-path, want = sys.argv[1], int(sys.argv[2])
-vmns = {v["mac"] for v in json.load(open(path))["vmns"]}
-segments = sorted(glob.glob(path + ".journal.*"), key=lambda f: int(re.sub(r".*\.", "", f)))
-for f in segments:
-    lines = open(f).read().split("\n")
-    for i, line in enumerate(lines):
-        if i == len(lines) - 1:
-            break  # after the last newline: empty, or a torn record the controller leaves out
-        r = json.loads(line)  # a broken record in the middle fails the test
-        vmns |= {v["mac"] for v in r["vmns"]}
-        vmns -= set(r["removed"])
-sys.exit(0 if len(vmns) >= want else 1)
-PY
+state_ok() {  # the state on disk (snapshot + journal, tests/lib/vmnctl_state.py) holds at least N VMNs
+  local n
+  n=$(python3 "$lib/vmnctl_state.py" "$work/state/state.json" |
+      python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') || return 1
+  (( n >= $1 ))
 }
 
 mkdir -p "$work/state"
