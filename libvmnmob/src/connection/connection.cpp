@@ -535,7 +535,8 @@ bool Connection::socket_progressed(TimePoint now) {
   int unacknowledged = 0;
   const bool measured = ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0;
   const bool drained = measured && socket_unacknowledged_ >= 0 && unacknowledged < socket_unacknowledged_;
-  if (!writable && !drained && socket_unacknowledged_ >= 0) return false;
+  // A full buffer the kernel cannot tell more about, or that nobody drained since the last look.
+  if (!writable && (!measured || (!drained && socket_unacknowledged_ >= 0))) return false;
   // First look at a full buffer (no reference yet): give the switch a quarter of the timeout
   // to acknowledge anything before calling it stalled.
   const bool first_look = !writable && !drained;
