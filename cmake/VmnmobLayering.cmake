@@ -15,6 +15,7 @@ set(VMNMOB_LAYERING
   "mobility: ofp packet"
   "delivery: ofp mobility"
   "controller: connection mobility delivery asio"
+  "state: base"
 )
 
 set(VMNMOB_PARTS "")

@@ -1,5 +1,7 @@
 #include "app.hpp"
 
+#include "saved_state.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <system_error>
@@ -7,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "state_file.hpp"
+#include "vmnmob/mobility/state_changes.hpp"
 
 namespace vmnctl {
 
@@ -88,23 +90,28 @@ bool is_loopback(const std::string& host) {
 App::App(boost::asio::io_context& io, ControllerConfig config, Logger& log)
     : config_(std::move(config)),
       log_(log),
+      log_timer_(io),
       controller_(io, vmnmob::mobility::MobilityEngine(config_.mobility), controller_options(config_), this) {}
 
 vmnmob::Expected<void, std::string> App::start() {
   if (config_.state_file) {
-    auto state = load_state(*config_.state_file);
-    if (!state) return vmnmob::unexpected(state.error());
-    // Only an absent file starts empty: a file that reads as `null` is somebody's mistake, and
-    // the first save would overwrite whatever state it was meant to hold. restore() refuses it
-    // as it refuses any document that is not a snapshot, and start fails with the file as it is.
-    std::error_code ec;
-    if (!state->is_null() || std::filesystem::symlink_status(*config_.state_file, ec).type() !=
-                                 std::filesystem::file_type::not_found) {
-      auto restored = controller_.restore(*state);
+    // The last snapshot and the journal of changes written since (vmnmob/state).
+    store_ = std::make_unique<vmnmob::state::FileStateStore>(*config_.state_file);
+    auto saved = load_saved_state(*store_, *config_.state_file);
+    if (!saved) return vmnmob::unexpected(saved.error());
+    if (!saved->absent) {
+      // The restore's batch carries changes.everything: on_state_changes writes it as the new
+      // snapshot, so the journal starts empty. A file holding null is refused here, as it is.
+      auto restored = controller_.restore(saved->state);
       if (!restored) return vmnmob::unexpected(fmt::format("{}: {}", *config_.state_file, restored.error()));
       log_.log(LogLevel::Info, "state-restored",
-               fmt::format("state restored from {}: {} VMNs", *config_.state_file, engine().registry().size()),
-               {{"file", *config_.state_file}, {"vmns", engine().registry().size()}});
+               fmt::format("state restored from {}: {} VMNs ({} journal records{})", *config_.state_file,
+                           engine().registry().size(), saved->records,
+                           saved->torn > 0 ? fmt::format(", {} torn record left out", saved->torn) : std::string()),
+               {{"file", *config_.state_file}, {"vmns", engine().registry().size()},
+                {"records", saved->records}, {"torn", saved->torn}});
+    } else {
+      save_snapshot();
     }
   }
   auto& switches = controller_.switches();
@@ -130,31 +137,84 @@ vmnmob::Expected<void, std::string> App::start() {
              {{"address", e.host}, {"port", e.port}, {"transport", std::string(vmnmob::connection::to_string(e.transport))}});
   }
   controller_.start();
+  schedule_log_flush();
   return {};
+}
+
+void App::schedule_log_flush() {
+  log_timer_.expires_after(std::chrono::seconds(1));
+  log_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    log_.flush_suppressed();
+    schedule_log_flush();
+  });
 }
 
 void App::stop() {
   controller_.stop();
-  on_state_changed();
+  log_timer_.cancel();
+  log_.flush_suppressed();
+  if (store_) save_snapshot();
 }
 
-void App::on_state_changed() {
-  if (!config_.state_file) return;
-  // The controller goes on serving when the state cannot be saved (a full disk, say); the old
-  // file stays whole. One line when saving starts failing and one when it works again, not one
-  // per change: every new VMN is a change.
-  auto saved = save_state(*config_.state_file, engine().snapshot(Clock::now()));
-  if (!saved) {
-    if (save_failures_++ == 0)
-      log_.log(LogLevel::Error, "state-save-failed",
-               fmt::format("state not saved: {}; the controller goes on with the last saved state on disk", saved.error()),
-               {{"file", *config_.state_file}, {"error", saved.error()}});
-    return;
-  }
+// The controller goes on serving when the state cannot be saved (a full disk, say); what is on
+// disk stays whole. One line when saving starts failing and one when it works again, not one
+// per change: every new VMN is a change.
+void App::not_saved(const std::string& error) {
+  if (save_failures_++ == 0)
+    log_.log(LogLevel::Error, "state-save-failed",
+             fmt::format("state not saved: {}; the controller goes on with the last saved state on disk", error),
+             {{"file", *config_.state_file}, {"error", error}});
+}
+
+void App::saved() {
   if (save_failures_ > 0)
     log_.log(LogLevel::Info, "state-saved", fmt::format("state saved again after {} failed attempts", save_failures_),
              {{"file", *config_.state_file}, {"failed", save_failures_}});
   save_failures_ = 0;
+}
+
+bool App::save_snapshot() {
+  auto written = store_->write_snapshot(engine().snapshot(Clock::now()), true);
+  if (!written) {
+    journal_incomplete_ = true;
+    not_saved(written.error());
+    return false;
+  }
+  journal_incomplete_ = false;
+  saved();
+  return true;
+}
+
+void App::on_state_changes(const vmnmob::mobility::Batch& batch) {
+  if (!store_) return;
+  if (auto background = store_->snapshot_result(); background && !*background)
+    // The journal still holds every change the snapshot was to replace: nothing is lost.
+    log_.log(LogLevel::Warn, "state-snapshot-failed",
+             fmt::format("state snapshot not written: {}; the journal keeps the changes", background->error()),
+             {{"file", *config_.state_file}, {"error", background->error()}});
+  // A change that could not be recorded leaves the journal short: only a whole snapshot
+  // saves the state again (O(registry) per change until the disk has room, as before the
+  // journal).
+  if (batch.changes.everything || journal_incomplete_) {
+    save_snapshot();
+    return;
+  }
+  const auto now = Clock::now();
+  // A move's record is on stable storage before its flows go out; a new VMN's only survives
+  // the process (it is announced again by its next ARP).
+  const bool move = std::any_of(batch.events.begin(), batch.events.end(),
+                                [](const Event& e) { return e.kind == Event::Kind::Migrated; });
+  auto appended = store_->append(engine().changes_record(batch.changes, now), move);
+  if (!appended) {
+    journal_incomplete_ = true;
+    not_saved(appended.error());
+    return;
+  }
+  saved();
+  // Compaction: a new snapshot when the journal has outgrown the last one, written on the
+  // store's own thread (only taking the snapshot, O(registry), happens here).
+  if (store_->snapshot_due()) (void)store_->write_snapshot(engine().snapshot(now), false);
 }
 
 void App::on_events(std::span<const Event> events, vmnmob::Duration reaction) {
@@ -168,7 +228,10 @@ void App::on_events(std::span<const Event> events, vmnmob::Duration reaction) {
       fields["reaction_us"] = reaction_us;
       text += fmt::format(" reaction {} us", reaction_us);
     }
-    log_.log(level, vmnmob::mobility::to_string(e.kind), text, fields);
+    // Warnings come from what peers send (conflicts, spoofs, unknown switches, limits): at
+    // most log.lines_per_second of each kind a second.
+    if (level >= LogLevel::Warn) log_.log_limited(level, vmnmob::mobility::to_string(e.kind), text, fields);
+    else log_.log(level, vmnmob::mobility::to_string(e.kind), text, fields);
   }
 }
 
@@ -187,17 +250,17 @@ void App::on_delivery(const Report& r) {
       const std::string why = r.error ? fmt::format("{}/{}", ofp::error_type_name(r.error->type),
                                                     ofp::error_code_name(r.error->type, r.error->code))
                                       : std::string("no reply in time");
-      log_.log(LogLevel::Warn, "barrier-failed",
+      log_.log_limited(LogLevel::Warn, "barrier-failed",
                fmt::format("barrier on dp {} failed: {}; removing old flows anyway", dp, why), {{"dpid", dp}});
       return;
     }
     case Report::Kind::SwitchLost:
-      log_.log(LogLevel::Warn, "switch-lost",
+      log_.log_limited(LogLevel::Warn, "switch-lost",
                fmt::format("dp {} went down during a migration; its flows are reconciled when it returns", dp),
                {{"dpid", dp}});
       return;
     case Report::Kind::Refused:
-      log_.log(LogLevel::Warn, "switch-error",
+      log_.log_limited(LogLevel::Warn, "switch-error",
                fmt::format("dp {} refused xid {}: {}/{}", dp, r.xid, ofp::error_type_name(r.error->type),
                            ofp::error_code_name(r.error->type, r.error->code)),
                {{"dpid", dp}, {"xid", r.xid}, {"type", ofp::error_type_name(r.error->type)},
@@ -207,19 +270,19 @@ void App::on_delivery(const Report& r) {
 }
 
 void App::on_send_failed(std::uint64_t datapath_id, conn::SendError error) {
-  log_.log(LogLevel::Warn, "send-failed",
+  log_.log_limited(LogLevel::Warn, "send-failed",
            fmt::format("dp {}: message not sent: {}", dpid_hex(datapath_id), conn::to_string(error)),
            {{"dpid", dpid_hex(datapath_id)}});
 }
 
 void App::on_switch_up(const conn::SwitchUp& e) {
-  log_.log(LogLevel::Info, "switch-up",
+  log_.log_limited(LogLevel::Info, "switch-up",
            fmt::format("switch up dp {} from {} with {} ports", dpid_hex(e.datapath_id), e.sw.peer(), e.ports.size()),
            {{"dpid", dpid_hex(e.datapath_id)}, {"peer", e.sw.peer()}, {"ports", e.ports.size()}});
 }
 
 void App::on_switch_down(const conn::SwitchDown& e) {
-  log_.log(LogLevel::Info, "switch-down",
+  log_.log_limited(LogLevel::Info, "switch-down",
            fmt::format("switch down dp {}: {} {}", dpid_hex(e.datapath_id), conn::to_string(e.reason), e.detail),
            {{"dpid", dpid_hex(e.datapath_id)}, {"reason", conn::to_string(e.reason)}, {"detail", e.detail}});
 }
@@ -231,7 +294,7 @@ void App::on_port_status(const conn::PortStatusEvent& e) {
 }
 
 void App::on_switch_error(const conn::SwitchErrorEvent& e) {
-  log_.log(LogLevel::Warn, "switch-error",
+  log_.log_limited(LogLevel::Warn, "switch-error",
            fmt::format("dp {} refused xid {}: {}/{}", dpid_hex(e.sw.datapath_id()), e.xid,
                        ofp::error_type_name(e.error.type), ofp::error_code_name(e.error.type, e.error.code)),
            {{"dpid", dpid_hex(e.sw.datapath_id())}, {"xid", e.xid},
@@ -240,12 +303,12 @@ void App::on_switch_error(const conn::SwitchErrorEvent& e) {
 
 void App::on_handshake_failed(const conn::HandshakeFailed& e) {
   if (e.reason == conn::DisconnectReason::Refused) {
-    log_.log(LogLevel::Warn, "switch-refused",
+    log_.log_limited(LogLevel::Warn, "switch-refused",
              fmt::format("switch refused: dp {} from {}: {}", dpid_hex(e.datapath_id), e.peer, e.detail),
              {{"dpid", dpid_hex(e.datapath_id)}, {"peer", e.peer}, {"detail", e.detail}});
     return;
   }
-  log_.log(LogLevel::Warn, "handshake-failed",
+  log_.log_limited(LogLevel::Warn, "handshake-failed",
            fmt::format("connection from {} failed before the handshake completed: {} {}", e.peer,
                        conn::to_string(e.reason), e.detail),
            {{"peer", e.peer}, {"reason", conn::to_string(e.reason)}, {"detail", e.detail}});
@@ -253,7 +316,7 @@ void App::on_handshake_failed(const conn::HandshakeFailed& e) {
 
 void App::on_packet_ins_dropped(std::uint64_t dp, const vmnmob::mobility::AdmissionCounters& c) {
   // Once per burst (the controller's drop_report_gap), with the counters so far.
-  log_.log(LogLevel::Warn, "packet-ins-dropped",
+  log_.log_limited(LogLevel::Warn, "packet-ins-dropped",
            fmt::format("dp {} packet-ins over the limits are being dropped (so far: {} port, {} switch, {} announce; "
                        "{} admitted)",
                        dpid_hex(dp), c.dropped_port, c.dropped_switch, c.dropped_announce, c.admitted),
@@ -262,7 +325,7 @@ void App::on_packet_ins_dropped(std::uint64_t dp, const vmnmob::mobility::Admiss
 }
 
 void App::on_limit_hit(const conn::LimitHit& e) {
-  log_.log(LogLevel::Warn, "limit-hit",
+  log_.log_limited(LogLevel::Warn, "limit-hit",
            fmt::format("{}: {} ({} so far)", conn::to_string(e.kind), e.detail, e.count),
            {{"limit", conn::to_string(e.kind)}, {"detail", e.detail}, {"count", e.count}});
 }
@@ -359,7 +422,9 @@ void App::reload(const ControllerConfig& next) {
   }
   config_.log_level = next.log_level;
   log_.set_level(next.log_level);
-  if (!grown.empty()) on_state_changed();
+  config_.log_lines_per_second = next.log_lines_per_second;
+  log_.set_lines_per_second(next.log_lines_per_second);
+  if (!grown.empty() && store_) save_snapshot();
   log_.log(LogLevel::Info, "reloaded", fmt::format("configuration reloaded ({} pools grown)", grown.size()),
            {{"pools_grown", grown.size()}});
 }

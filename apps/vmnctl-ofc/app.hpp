@@ -7,10 +7,12 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "config.hpp"
 #include "log.hpp"
 #include "vmnmob/controller/controller.hpp"
+#include "vmnmob/state/file_state_store.hpp"
 
 namespace vmnctl {
 
@@ -34,7 +36,7 @@ class App final : public vmnmob::controller::ControllerObserver {
   void on_switch_error(const vmnmob::connection::SwitchErrorEvent& e) override;
   void on_handshake_failed(const vmnmob::connection::HandshakeFailed& e) override;
   void on_events(std::span<const vmnmob::mobility::Event> events, vmnmob::Duration reaction) override;
-  void on_state_changed() override;
+  void on_state_changes(const vmnmob::mobility::Batch& batch) override;
   void on_delivery(const vmnmob::delivery::Report& r) override;
   void on_send_failed(std::uint64_t datapath_id, vmnmob::connection::SendError error) override;
   void on_packet_ins_dropped(std::uint64_t datapath_id, const vmnmob::mobility::AdmissionCounters& c) override;
@@ -43,7 +45,18 @@ class App final : public vmnmob::controller::ControllerObserver {
  private:
   ControllerConfig config_;
   Logger& log_;
+  /// Writes the whole state (start, stop, a grown pool, and after a change could not be
+  /// recorded); false if it could not.
+  bool save_snapshot();
+  /// Once a second: the summary lines of rate-limited log kinds (Logger::flush_suppressed).
+  void schedule_log_flush();
+  void saved();
+  void not_saved(const std::string& error);
+
+  boost::asio::steady_timer log_timer_;
   std::uint64_t save_failures_ = 0;  // consecutive; logged once, then when saving works again
+  std::unique_ptr<vmnmob::state::FileStateStore> store_;  // with state_file
+  bool journal_incomplete_ = false;  // a change was not recorded: the next save is a snapshot
   vmnmob::controller::Controller controller_;  // last: its callbacks use the members above
 };
 

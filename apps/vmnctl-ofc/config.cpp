@@ -619,7 +619,7 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
       else out.state_file = *s;
     }
 
-  if (const json* log = c.field(doc, "log", "", false); log && c.object(*log, "log", {"level", "format"})) {
+  if (const json* log = c.field(doc, "log", "", false); log && c.object(*log, "log", {"level", "format", "lines_per_second"})) {
     if (auto l = c.parsed<LogLevel>(c.field(*log, "level", "log", false), "log.level", parse_log_level,
                                     "one of debug, info, warn, error"))
       out.log_level = *l;
@@ -627,6 +627,10 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
       if (*f == "text") out.log_format = LogFormat::Text;
       else if (*f == "json") out.log_format = LogFormat::Json;
       else c.error("log.format", "must be \"text\" or \"json\"");
+    }
+    if (auto n = c.number(c.field(*log, "lines_per_second", "log", false), "log.lines_per_second", 0, 1e6)) {
+      if (*n != static_cast<double>(static_cast<std::uint32_t>(*n))) c.error("log.lines_per_second", "must be a whole number");
+      else out.log_lines_per_second = static_cast<std::uint32_t>(*n);
     }
   }
 

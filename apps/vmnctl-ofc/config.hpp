@@ -80,6 +80,8 @@ struct ControllerConfig {
   LimitsConfig limits;
   LogLevel log_level = LogLevel::Info;
   LogFormat log_format = LogFormat::Text;
+  /// Lines of one kind a peer can cause, per second (the rest are counted); 0: no limit.
+  std::uint32_t log_lines_per_second = 10;
 };
 
 using ConfigErrors = std::vector<std::string>;  // each "path: reason"

@@ -20,6 +20,7 @@ namespace {
 constexpr std::string_view kUsage = R"(usage: vmnctl-ofc --config FILE [options]
        vmnctl-ofc --check-config FILE
        vmnctl-ofc --config FILE --show-flows
+       vmnctl-ofc --config FILE --show-state
 
 OpenFlow 1.3 controller that keeps VM sessions alive across live migration between IP
 networks by rewriting home <-> mobile addresses at the edge Open vSwitch.
@@ -31,6 +32,8 @@ options:
                        from the file and its state_file (no network), one "# SITE dp 0x.."
                        section per site, one canonical line per flow (tests compare them with
                        ovs-ofctl dump-flows through tests/e2e/lib/flow_canon.py)
+  --show-state         with --config: print the state a start would begin from (state_file
+                       with its journal merged, checked against the file) as one JSON line
   --listen [ssl:|tcp:]ADDR:PORT
                        listen for switches here (overrides openflow.listen); ssl: needs
                        openflow.tls in the file; IPv6 as [ADDR]:PORT
@@ -59,7 +62,8 @@ int fail_config(const vmnctl::ConfigErrors& errors) {
 
 int main(int argc, char** argv) {
   std::optional<std::string> config_path, check_path, listen, log_level, log_format;
-  bool show = false;
+  bool show = false;        // --show-flows
+  bool show_saved = false;  // --show-state
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto value = [&](std::optional<std::string>& into) {
@@ -83,6 +87,8 @@ int main(int argc, char** argv) {
       ok = value(check_path);
     } else if (a == "--show-flows") {
       show = true;
+    } else if (a == "--show-state") {
+      show_saved = true;
     } else if (a == "--listen") {
       ok = value(listen);
     } else if (a == "--log-level") {
@@ -135,8 +141,8 @@ int main(int argc, char** argv) {
   vmnctl::ControllerConfig config = std::move(*loaded);
   if (auto errors = apply_overrides(config); !errors.empty()) return fail_config(errors);
 
-  if (show) {
-    if (auto shown = vmnctl::show_flows(config, stdout); !shown) {
+  if (show || show_saved) {
+    if (auto shown = show ? vmnctl::show_flows(config, stdout) : vmnctl::show_state(config, stdout); !shown) {
       std::fprintf(stderr, "%s\n", shown.error().c_str());
       return 1;
     }
@@ -144,6 +150,7 @@ int main(int argc, char** argv) {
   }
 
   vmnctl::Logger log(config.log_level, config.log_format);
+  log.set_lines_per_second(config.log_lines_per_second);
   boost::asio::io_context io(1);
   vmnctl::App controller(io, config, log);
   if (auto started = controller.start(); !started) {

@@ -18,5 +18,8 @@ namespace vmnctl {
 
 /// Writes the sections to `out`; an error ("FILE: reason") when the state cannot be restored.
 vmnmob::Expected<void, std::string> show_flows(const ControllerConfig& config, std::FILE* out);
+/// --show-state: the state a start would begin from (the state file with its journal merged,
+/// restored and so checked against the configuration) as one snapshot JSON line.
+vmnmob::Expected<void, std::string> show_state(const ControllerConfig& config, std::FILE* out);
 
 }  // namespace vmnctl

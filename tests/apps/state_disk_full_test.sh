@@ -2,11 +2,12 @@
 # vmnctl-ofc when the disk under its state file is full (a 48 KiB tmpfs; needs root for the
 # mount): vmnbench registers VMNs until the state no longer fits. The controller must go on
 # answering every question correctly, say once that the state could not be saved, leave the
-# last saved state file whole (valid JSON, no partial temporary file), and save again once
-# there is room.
+# last saved state whole (the snapshot valid JSON, every journal record whole but perhaps the
+# last, no partial temporary file), and save again once there is room.
 # usage: state_disk_full_test.sh VMNCTL_OFC VMNBENCH
 set -euo pipefail
 vmnctl=$1 vmnbench=$2
+lib=$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)
 if [[ $(id -u) -ne 0 ]]; then
   echo "SKIP: needs root (mounts a small tmpfs)"
   exit 77
@@ -28,9 +29,11 @@ check() {  # check JSON PYTHON-EXPRESSION MESSAGE (over vmnbench's JSON object r
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); sys.exit(0 if eval(sys.argv[2]) else 1)' "$1" "$2" ||
     fail "$3: $1"
 }
-state_ok() {  # the state file parses and holds at least N VMNs
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if len(d["vmns"]) >= int(sys.argv[2]) else 1)' \
-    "$work/state/state.json" "$1"
+state_ok() {  # the state on disk (snapshot + journal, tests/lib/vmnctl_state.py) holds at least N VMNs
+  local n
+  n=$(python3 "$lib/vmnctl_state.py" "$work/state/state.json" |
+      python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') || return 1
+  (( n >= $1 ))
 }
 
 mkdir -p "$work/state"

@@ -294,6 +294,31 @@ TEST_CASE("manager: a malformed body is answered with the codec's error type/cod
   CHECK(h.find(0xc5));
 }
 
+TEST_CASE("manager: an unknown message type is answered with BAD_REQUEST/BAD_TYPE, switch stays up",
+          "[manager]") {
+  Harness h;
+  auto sw = h.up_switch(0xc6);
+  // Type 77 is no OpenFlow 1.3 message; 100 bytes of body after the header.
+  ByteVector wire(108);
+  wire[0] = std::byte{ofp::kVersion};
+  wire[1] = std::byte{77};
+  boost::endian::store_big_u16(reinterpret_cast<unsigned char*>(wire.data() + 2), 108);
+  boost::endian::store_big_u32(reinterpret_cast<unsigned char*>(wire.data() + 4), 0x31337);
+  for (std::size_t i = 8; i < wire.size(); ++i) wire[i] = static_cast<std::byte>(i);
+  sw->send_raw(wire);
+  auto error = sw->expect(ofp::MessageType::Error);
+  REQUIRE(error);
+  CHECK(error->xid == 0x31337);
+  const auto& e = std::get<ofp::ErrorMsg>(error->body);
+  CHECK(e.type == ofp::ErrorType::BadRequest);
+  CHECK(e.code == static_cast<std::uint16_t>(ofp::BadRequestCode::BadType));
+  REQUIRE(e.data.size() == 64);
+  CHECK(std::equal(e.data.begin(), e.data.end(), wire.begin()));
+  sw->send(make_packet_in(2, frame_bytes(10, 0)));
+  CHECK(h.observer.wait_for(Kind::PacketIn, by_dpid(0xc6)));
+  CHECK(h.find(0xc6));
+}
+
 TEST_CASE("manager: a peer without OpenFlow 1.3 gets HELLO_FAILED and is closed", "[manager]") {
   Harness h;
   auto sw = FakeSwitch::connect(h.port);

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "vmnmob/connection/session.hpp"
+#include "vmnmob/ofp/codec.hpp"
 
 using namespace vmnmob;
 using namespace vmnmob::connection;
@@ -310,4 +311,38 @@ TEST_CASE("backoff doubles to the cap and resets when up", "[session][backoff]")
   CHECK(b.on_failure(t0) == t0 + 1s);
   b.on_up();
   CHECK(b.on_failure(t0) == t0 + 100ms);
+}
+
+TEST_CASE("session: an unknown message type is answered with BAD_REQUEST/BAD_TYPE, its xid and first 64 bytes",
+          "[session]") {
+  Session s = up_session(t0);
+  ofp::UnknownMessage unknown{200, ByteVector(100)};
+  for (std::size_t i = 0; i < unknown.body.size(); ++i) unknown.body[i] = static_cast<std::byte>(i);
+  const ofp::Message in = msg(unknown, 0xfeed);
+  auto a = s.on_message(t0, in);
+  REQUIRE(a.send.size() == 1);
+  CHECK(a.send[0].xid == 0xfeed);
+  const auto* error = only<ofp::ErrorMsg>(a);
+  REQUIRE(error != nullptr);
+  CHECK(error->type == ofp::ErrorType::BadRequest);
+  CHECK(error->code == static_cast<std::uint16_t>(ofp::BadRequestCode::BadType));
+  ByteVector wire;
+  REQUIRE(ofp::encode(in, wire));
+  REQUIRE(error->data.size() == 64);
+  CHECK(std::equal(error->data.begin(), error->data.end(), wire.begin()));
+  CHECK_FALSE(a.close);
+  CHECK(s.up());
+
+  // A short one is echoed whole; during the handshake it is answered too (and consumed).
+  Session early(test_config());
+  (void)early.start(t0);
+  (void)early.on_message(t0, hello13());
+  a = early.on_message(t0, msg(ofp::UnknownMessage{31, ByteVector(4)}, 9));
+  REQUIRE(only<ofp::ErrorMsg>(a) != nullptr);
+  CHECK(only<ofp::ErrorMsg>(a)->data.size() == 12);
+  CHECK(a.consumed);
+
+  // A stray reply of a type we do not decode gets no error back.
+  a = s.on_message(t0, msg(ofp::UnknownMessage{static_cast<std::uint8_t>(ofp::MessageType::QueueGetConfigReply), {}}, 10));
+  CHECK(a.send.empty());
 }

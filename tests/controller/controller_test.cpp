@@ -5,6 +5,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -26,6 +28,26 @@ struct Recorder final : controller::ControllerObserver {
   std::vector<delivery::Report::Kind> reports;
   int state_changes = 0;
   bool negative_reaction = false;
+  // Messages queued to the switches when a migration's changes were heard and when its events
+  // were (after the delivery): the changes must come first, with none of the flows queued yet.
+  std::atomic<controller::Controller*> controller{nullptr};
+  std::vector<std::uint64_t> queued_at_changes, queued_at_events;
+
+  std::uint64_t queued() {
+    std::uint64_t n = 0;
+    if (controller::Controller* c = controller.load())
+      for (std::uint64_t dp = 1; dp <= 3; ++dp)
+        if (auto sw = c->switches().find(dp)) n += sw->counters().messages_out;
+    return n;
+  }
+  static bool migration(std::span<const mobility::Event> events) {
+    return std::any_of(events.begin(), events.end(), [](const auto& e) { return e.kind == mobility::Event::Kind::Migrated; });
+  }
+  void on_state_changes(const mobility::Batch& batch) override {
+    if (!migration(batch.events)) return;
+    std::lock_guard lock(mutex);
+    queued_at_changes.push_back(queued());
+  }
 
   void on_switch_up(const connection::SwitchUp& e) override {
     std::lock_guard lock(mutex);
@@ -34,6 +56,7 @@ struct Recorder final : controller::ControllerObserver {
   void on_events(std::span<const mobility::Event> batch, Duration reaction) override {
     std::lock_guard lock(mutex);
     negative_reaction = negative_reaction || reaction < Duration::zero();  // no Catch2 off the test thread
+    if (migration(batch)) queued_at_events.push_back(queued());
     for (const auto& e : batch) events.push_back(e.kind);
   }
   void on_state_changed() override {
@@ -84,6 +107,7 @@ TEST_CASE("controller, network order: the deletes wait for every switch's barrie
   Recorder recorder;
   {
     Running running(delivery::BreakOrder::Network, &recorder);
+    recorder.controller = &running.controller;
     testing::check_network_order_on_wire(running.port);
   }
   CHECK(recorder.up.size() == 3);
@@ -91,6 +115,11 @@ TEST_CASE("controller, network order: the deletes wait for every switch's barrie
   CHECK(Recorder::has(recorder.events, mobility::Event::Kind::Migrated));
   CHECK(recorder.state_changes > 0);
   CHECK(!recorder.negative_reaction);
+  // Durability before flows: the host heard the move's changes before its flows were queued.
+  REQUIRE(recorder.queued_at_changes.size() >= 1);
+  REQUIRE(recorder.queued_at_changes.size() == recorder.queued_at_events.size());
+  for (std::size_t i = 0; i < recorder.queued_at_changes.size(); ++i)
+    CHECK(recorder.queued_at_changes[i] < recorder.queued_at_events[i]);
   CHECK(Recorder::has(recorder.reports, delivery::Report::Kind::BreakComplete));
 }
 

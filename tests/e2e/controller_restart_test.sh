@@ -42,11 +42,11 @@ tb_wait_ping "$vmn3" 10.10.0.1 10 || fail "vmn3 cannot reach vmn1"
 tb_wait_ping "$vmn1" 10.10.0.2 10 || fail "vmn1 cannot reach vmn2"
 
 # "MAC moa dpid port" per VMN, from a state file.
-vmns() {
-  python3 -c '
+vmns() {  # the snapshot with the journal written since merged in (tests/lib/vmnctl_state.py)
+  python3 "$here/../lib/vmnctl_state.py" "$1" | python3 -c '
 import json, sys
-for v in json.load(open(sys.argv[1]))["vmns"]:
-    print(v["mac"], v["mobile_address"], hex(v["datapath_id"]), v["port"])' "$1" | sort
+for v in json.load(sys.stdin):
+    print(v["mac"], v["mobile_address"], hex(v["datapath_id"]), v["port"])' | sort
 }
 for ((i = 0; i < 50; i++)); do
   [[ -s "$state" && $(vmns "$state" | wc -l) == 3 ]] && break

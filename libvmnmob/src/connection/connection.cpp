@@ -1,5 +1,9 @@
 #include "connection/connection.hpp"
 
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+
 #include <algorithm>
 
 #include <boost/asio/bind_executor.hpp>
@@ -439,6 +443,7 @@ void Connection::flush() {
   auto buffers = queue_.begin_write();
   write_progress_at_ = Clock::now();
   write_progress_bytes_ = 0;
+  socket_unacknowledged_ = -1;
   std::array<asio::const_buffer, 2> seq{asio::buffer(buffers[0].data(), buffers[0].size()),
                                         asio::buffer(buffers[1].data(), buffers[1].size())};
   // The completion condition runs after every partial write (on this strand): it records
@@ -448,6 +453,7 @@ void Connection::flush() {
     if (transferred > self->write_progress_bytes_) {
       self->write_progress_bytes_ = transferred;
       self->write_progress_at_ = Clock::now();
+      self->socket_unacknowledged_ = -1;  // the socket was written to: no reference any more
     }
     return ec ? 0 : kWriteSomeMax;
   };
@@ -502,7 +508,8 @@ void Connection::on_timer(const boost::system::error_code& ec) {
   if (lingering_) return finish_close();  // the final write did not finish in time
   if (closed_) return;
   TimePoint now = Clock::now();
-  if (queue_.in_flight() && now - write_progress_at_ >= hub_->options().write_stall_timeout)
+  if (queue_.in_flight() && now - write_progress_at_ >= hub_->options().write_stall_timeout &&
+      !socket_progressed(now))
     return close_with(DisconnectReason::SendQueueStalled,
                       std::to_string(queue_.depth()) + " bytes queued, none taken by the switch for " +
                           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -515,6 +522,28 @@ void Connection::on_timer(const boost::system::error_code& ec) {
   if (closed_) return;
   flush();
   arm_timer();
+}
+
+bool Connection::socket_progressed(TimePoint now) {
+  // The write's progress as this loop saw it is stale: it may only mean that the loop was busy
+  // (other switches' work, a slow observer) and has not run the write's completion yet. Ask the
+  // socket instead. Room in its send buffer means the switch is reading; bytes it acknowledged
+  // since the last look mean the same. Only a full buffer that the switch does not drain is a
+  // stall.
+  const int fd = socket_.native_handle();
+  pollfd p{fd, POLLOUT, 0};
+  const bool writable = ::poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) != 0;
+  int unacknowledged = 0;
+  const bool measured = ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0;
+  const bool drained = measured && socket_unacknowledged_ >= 0 && unacknowledged < socket_unacknowledged_;
+  // A full buffer the kernel cannot tell more about, or that nobody drained since the last look.
+  if (!writable && (!measured || (!drained && socket_unacknowledged_ >= 0))) return false;
+  // First look at a full buffer (no reference yet): give the switch a quarter of the timeout
+  // to acknowledge anything before calling it stalled.
+  const bool first_look = !writable && !drained;
+  socket_unacknowledged_ = measured ? unacknowledged : -1;
+  write_progress_at_ = first_look ? now - hub_->options().write_stall_timeout * 3 / 4 : now;
+  return true;
 }
 
 // ---- Closing ----

@@ -155,6 +155,9 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   void on_written(const boost::system::error_code& ec, std::size_t n);
   void arm_timer();
   void on_timer(const boost::system::error_code& ec);
+  /// The write looks stalled from this loop's view: whether the socket says otherwise (room in
+  /// its send buffer, or bytes acknowledged since the last look); then the stall clock restarts.
+  bool socket_progressed(TimePoint now);
   void close_with(DisconnectReason reason, std::string detail);
   void finish_close();
 
@@ -181,6 +184,9 @@ class Connection final : public Switch, public std::enable_shared_from_this<Conn
   WriteQueue queue_;
   TimePoint write_progress_at_{};       // last time the in-flight batch advanced
   std::size_t write_progress_bytes_ = 0;  // bytes of the in-flight batch written so far
+  // Unacknowledged bytes in the socket's send queue (SIOCOUTQ) when the stall check last
+  // looked at a full socket; -1: no reference (the socket was written to since).
+  int socket_unacknowledged_ = -1;
   bool flush_scheduled_ = false;
   bool in_read_batch_ = false;
   TimePoint read_at_{};  // when the running read batch arrived

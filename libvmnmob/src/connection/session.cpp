@@ -3,7 +3,14 @@
 #include <algorithm>
 #include <string>
 
+#include "vmnmob/ofp/codec.hpp"
+
 namespace vmnmob::connection {
+
+namespace {
+// Spec 7.4.4: the data of an OFPT_ERROR holds at least 64 bytes of the failed request.
+constexpr std::size_t kErrorDataBytes = 64;
+}  // namespace
 
 std::string_view to_string(DisconnectReason reason) {
   switch (reason) {
@@ -27,6 +34,19 @@ Session::Session(SessionConfig config) : config_(config) {}
 
 ofp::Message Session::make(ofp::MessageBody body) {
   return ofp::Message{ofp::kVersion, allocate_xid(), std::move(body)};
+}
+
+ofp::Message Session::bad_type(const ofp::Message& msg) {
+  ofp::ErrorMsg error;
+  error.type = ofp::ErrorType::BadRequest;
+  error.code = static_cast<std::uint16_t>(ofp::BadRequestCode::BadType);
+  // The offending message as it came off the wire: an UnknownMessage re-encodes byte for byte.
+  ByteVector wire;
+  if (ofp::encode(msg, wire)) {
+    wire.resize(std::min<std::size_t>(wire.size(), kErrorDataBytes));
+    error.data = std::move(wire);
+  }
+  return ofp::Message{ofp::kVersion, msg.xid, std::move(error)};
 }
 
 Session::Actions Session::fail(DisconnectReason reason, std::string detail) {
@@ -131,6 +151,16 @@ Session::Actions Session::on_message(TimePoint now, const ofp::Message& msg) {
   }
   if (std::holds_alternative<ofp::Hello>(msg.body)) {
     a.consumed = true;  // a second HELLO carries no information; ignore it
+    return a;
+  }
+  if (const auto* unknown = std::get_if<ofp::UnknownMessage>(&msg.body);
+      unknown != nullptr && unknown->type != static_cast<std::uint8_t>(ofp::MessageType::QueueGetConfigReply)) {
+    // Spec 7.5.4 / A.4.4: a message type we do not implement is answered with
+    // BAD_REQUEST/BAD_TYPE, its xid and (at least) its first 64 bytes. A stray reply is not
+    // answered: an error for an error-free reply would only confuse the switch. The message is
+    // still dispatched once the switch is up (observers may count it).
+    a.send.push_back(bad_type(msg));
+    a.consumed = state_ != State::Up;
     return a;
   }
 

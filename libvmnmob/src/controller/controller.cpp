@@ -62,6 +62,7 @@ class Controller::Impl final : public conn::SwitchObserver, public delivery::Swi
 
   /// Hands batch to the delivery and tells the observer. `started`: when the trigger arrived.
   void run(TimePoint started, conn::Switch* from = nullptr) {
+    if (!batch.changes.empty()) observer.on_state_changes(batch);
     if (!batch.messages.empty()) {
       origin = from;
       delivery.deliver(started, batch, reports);
@@ -133,7 +134,7 @@ class Controller::Impl final : public conn::SwitchObserver, public delivery::Swi
     if (!admission.admit(now, dp, e.packet_in.in_port(), e.packet_in.data.span())) return dropped(now, dp);
     batch.clear();
     engine.on_packet_in(now, e.sw.datapath_id(), e.packet_in, batch);
-    if (batch.messages.empty() && batch.events.empty()) return;
+    if (batch.messages.empty() && batch.events.empty() && batch.changes.empty()) return;
     run(now, &e.sw);
   }
   void on_port_status(const conn::PortStatusEvent& e) override {

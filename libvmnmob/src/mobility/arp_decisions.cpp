@@ -92,6 +92,7 @@ void ArpDecisions::on_uplink_arp(std::uint64_t dp, std::uint32_t in_port, Switch
   if (f.sender_ip == st.site->gateway_ip && !f.sender_ip.is_unspecified() && !st.site->gateway_mac &&
       !f.sender_mac.is_multicast() && !f.sender_mac.is_zero() && st.gateway_mac != f.sender_mac) {
     st.gateway_mac = f.sender_mac;
+    batch_.changed_switch(dp);
     Event e = make_event(Event::Kind::GatewayResolved);
     e.peer_mac = f.sender_mac;
     e.home_address = f.sender_ip;
@@ -115,6 +116,7 @@ void ArpDecisions::detect(std::uint64_t dp, std::uint32_t in_port, SwitchState& 
     batch_.event(vmn_event(Event::Kind::PoolExhausted, mac, hoa, {}, {dp, in_port}));
     return;
   }
+  batch_.changed_address(dp, *moa);  // taken, and handed back below on a conflict
   // A policy must hand out addresses through the pool; anything else (an address outside it,
   // or one another VMN has) is refused rather than duplicated.
   const Vmn* v = st.pool.in_use(*moa) ? s_.registry.add(mac, hoa, *moa, {dp, in_port}, now) : nullptr;
@@ -125,6 +127,7 @@ void ArpDecisions::detect(std::uint64_t dp, std::uint32_t in_port, SwitchState& 
     batch_.event(e);
     return;
   }
+  batch_.changed_vmn(mac);
   Event d = vmn_event(Event::Kind::VmnDetected, mac, hoa, {}, v->location);
   d.mobile_address = *moa;
   batch_.event(d);
@@ -148,6 +151,7 @@ void ArpDecisions::migrate(const Vmn& v, Location to) {
       return;
     }
     moa = *chosen;
+    batch_.changed_address(to.datapath_id, moa);
     if (const Vmn* holder = s_.registry.find_by_mobile_address(moa);
         (holder != nullptr && holder->id != v.id) || !target.pool.in_use(moa)) {
       Event e = make_event(Event::Kind::AddressConflict);
@@ -161,8 +165,10 @@ void ArpDecisions::migrate(const Vmn& v, Location to) {
   const VmnId id = v.id;
   s_.registry.move(id, to, moa, now);
   const Vmn& moved = s_.registry.at(id);
+  batch_.changed_vmn(moved.mac);
   if (to.datapath_id != from.datapath_id) {
     if (SwitchState* old = s_.find(from.datapath_id)) (void)old->pool.release(old_moa, now);
+    batch_.changed_address(from.datapath_id, old_moa);
     for (VmnId p : moved.correspondents) {
       flows_.drop_ref(from.datapath_id, p);
       flows_.add_ref(to.datapath_id, p);
@@ -276,6 +282,8 @@ void ArpDecisions::link(VmnId a, VmnId b) {
   if (!s_.registry.link(a, b)) return;
   const Vmn& va = s_.registry.at(a);
   const Vmn& vb = s_.registry.at(b);
+  batch_.changed_vmn(va.mac);
+  batch_.changed_vmn(vb.mac);
   flows_.add_ref(va.location.datapath_id, b);
   flows_.add_ref(vb.location.datapath_id, a);
   flows_.sync_remote(va.location.datapath_id, vb);

@@ -55,6 +55,7 @@ void MobilityEngine::on_switch_up(TimePoint now, std::uint64_t datapath_id, std:
     st->port_names.clear();
     for (const ofp::Port& p : ports) st->port_names[p.port_no] = p.name;
     detail::EngineState::resolve_uplink(*st);
+    m.batch.changed_switch(datapath_id);  // uplink port and base generation may change here
     // A VMN whose port went while the switch was away no longer counts as there: a new
     // interface may get the number.
     for (const Vmn& v : m.state.registry)
@@ -100,6 +101,7 @@ void MobilityEngine::on_port_status(TimePoint now, std::uint64_t datapath_id, co
     }
     const std::optional<std::uint32_t> before = st->uplink;
     detail::EngineState::resolve_uplink(*st);
+    if (st->uplink != before) m.batch.changed_switch(datapath_id);
     if (st->uplink != before && st->connected) {
       m.flows.sync_base(datapath_id, *st);
       m.flows.sync_all_local(datapath_id);

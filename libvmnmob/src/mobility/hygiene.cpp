@@ -81,6 +81,7 @@ void Hygiene::moved(VmnId id) {
   if (s_.registry.record_move(id, batch_.now(), f.window, keep) < keep) return;
   // RFC 7432 section 15: N moves within M seconds; the MAC stays where it is now.
   s_.registry.set_frozen(id, batch_.now() + f.freeze);
+  batch_.changed_vmn(s_.registry.at(id).mac);
   s_.frozen[id] = RefusalNotice{};
   ++s_.counters.moves_frozen;
   const Vmn& v = s_.registry.at(id);
@@ -92,6 +93,7 @@ void Hygiene::moved(VmnId id) {
 
 void Hygiene::unfreeze(VmnId id) {
   s_.registry.set_frozen(id, std::nullopt);
+  batch_.changed_vmn(s_.registry.at(id).mac);
   s_.frozen.erase(id);
   Event e = about(Event::Kind::MoveUnfrozen, s_.registry.at(id));
   e.to = s_.registry.at(id).location;
@@ -140,6 +142,10 @@ void Hygiene::expire(VmnId id) {
   flows_.forget_vmn(v);
   std::erase_if(s_.pending, [id](const PendingProbe& p) { return p.asker == id; });
   if (SwitchState* home = s_.find(v.location.datapath_id)) (void)home->pool.release(v.mobile_address, batch_.now());
+  // Removed, and gone from its correspondents' lists.
+  batch_.changed_vmn(v.mac);
+  for (VmnId p : v.correspondents) batch_.changed_vmn(s_.registry.at(p).mac);
+  batch_.changed_address(v.location.datapath_id, v.mobile_address);
   s_.frozen.erase(id);
   s_.registry.remove(id);
   ++s_.counters.vmns_expired;

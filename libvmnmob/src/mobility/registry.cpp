@@ -170,29 +170,31 @@ std::int64_t age_ms(TimePoint now, TimePoint t) {
 }
 }  // namespace
 
+nlohmann::json VmnRegistry::entry_json(const Vmn& v, TimePoint now) const {
+  nlohmann::json peers = nlohmann::json::array();
+  for (VmnId p : v.correspondents) peers.push_back(vmns_[p].mac.to_string());
+  nlohmann::json moves = nlohmann::json::array();
+  for (TimePoint t : v.recent_moves) moves.push_back(age_ms(now, t));
+  nlohmann::json frozen = nullptr;
+  if (v.frozen_until) frozen = age_ms(*v.frozen_until, now);
+  return {{"id", v.id},
+          {"recent_moves_age_ms", moves},
+          {"frozen_remaining_ms", frozen},
+          {"mac", v.mac.to_string()},
+          {"home_address", v.home_address.to_string()},
+          {"mobile_address", v.mobile_address.to_string()},
+          {"datapath_id", v.location.datapath_id},
+          {"port", v.location.port},
+          {"generation", v.generation},
+          {"correspondents", peers},
+          {"detected_age_ms", age_ms(now, v.detected_at)},
+          {"last_seen_age_ms", age_ms(now, v.last_seen)},
+          {"moved_age_ms", age_ms(now, v.moved_at)}};
+}
+
 nlohmann::json VmnRegistry::to_json(TimePoint now) const {
   nlohmann::json out = nlohmann::json::array();
-  for (const Vmn& v : *this) {
-    nlohmann::json peers = nlohmann::json::array();
-    for (VmnId p : v.correspondents) peers.push_back(vmns_[p].mac.to_string());
-    nlohmann::json moves = nlohmann::json::array();
-    for (TimePoint t : v.recent_moves) moves.push_back(age_ms(now, t));
-    nlohmann::json frozen = nullptr;
-    if (v.frozen_until) frozen = age_ms(*v.frozen_until, now);
-    out.push_back({{"id", v.id},
-                   {"recent_moves_age_ms", moves},
-                   {"frozen_remaining_ms", frozen},
-                   {"mac", v.mac.to_string()},
-                   {"home_address", v.home_address.to_string()},
-                   {"mobile_address", v.mobile_address.to_string()},
-                   {"datapath_id", v.location.datapath_id},
-                   {"port", v.location.port},
-                   {"generation", v.generation},
-                   {"correspondents", peers},
-                   {"detected_age_ms", age_ms(now, v.detected_at)},
-                   {"last_seen_age_ms", age_ms(now, v.last_seen)},
-                   {"moved_age_ms", age_ms(now, v.moved_at)}});
-  }
+  for (const Vmn& v : *this) out.push_back(entry_json(v, now));
   return out;
 }
 

@@ -192,6 +192,7 @@ Expected<void, std::string> MobilityEngine::restore(const nlohmann::json& snapsh
     for (Event& e : one.events) out.events.push_back(e);
   }
   out.break_at = out.messages.size();
+  out.changes.everything = true;
   return {};
 }
 

@@ -377,8 +377,9 @@ tb_flows() {
 # The invariants after a fault (tb_check_invariants [S]): polled, since the reconcile of a switch
 # that comes back, or a state file written a moment later, converges; at the deadline every
 # remaining difference is printed and it returns non-zero.
-#   - the state file ($TB_CONFIG's state_file): no MoA in use by two VMNs, none both in use and
-#     held, every VMN's MoA in use in its switch's pool;
+#   - the saved state (`vmnctl-ofc --show-state`: $TB_CONFIG's state_file with its journal
+#     merged, as a start reads it): no MoA in use by two VMNs, none both in use and held, every
+#     VMN's MoA in use in its switch's pool;
 #   - every site bridge: `ovs-ofctl --no-stats dump-flows` (tests/e2e/lib/flow_canon.py) equals
 #     the engine's belief, `vmnctl-ofc --config $TB_CONFIG --show-flows` (from the same state
 #     file). The base flows (RARP/ARP to the controller, uplink, table-miss flows of all five
@@ -395,12 +396,12 @@ tb_check_invariants() {
     ok=1
     report="$TB_WORK/invariants.txt"
     : >"$report"
-    python3 - "$TB_CONFIG" >>"$report" 2>&1 <<'PY' || ok=0
+    # The state as the controller reads it at start: the state file with its journal merged,
+    # restored and checked against the configuration (vmnctl-ofc --show-state).
+    "$vmnctl" --config "$TB_CONFIG" --show-state >"$TB_WORK/state-now.json" 2>>"$report" || ok=0
+    python3 - "$TB_WORK/state-now.json" >>"$report" 2>&1 <<'PY' || ok=0
 import json, sys
-state_file = json.load(open(sys.argv[1])).get("state_file")
-if not state_file:
-    sys.exit("the configuration has no state_file")
-s = json.load(open(state_file))
+s = json.load(open(sys.argv[1]))
 problems, owner = [], {}
 pools = {sw["datapath_id"]: sw["pool"] for sw in s["switches"]}
 for v in s["vmns"]:

@@ -115,6 +115,8 @@ class Session {
   Actions finish_handshake(Actions& a);  // up once PORT_DESC (and METER_FEATURES, if asked) are in
   Actions fail(DisconnectReason reason, std::string detail);
   ofp::Message make(ofp::MessageBody body);
+  /// OFPT_ERROR BAD_REQUEST/BAD_TYPE answering `msg` (spec 7.5.4).
+  static ofp::Message bad_type(const ofp::Message& msg);
 
   SessionConfig config_;
   State state_ = State::NotStarted;

@@ -64,6 +64,11 @@ class ControllerObserver {
   /// Registry, pools or learned gateways changed (after on_events): the moment to save
   /// MobilityEngine::snapshot().
   virtual void on_state_changed() {}
+  /// The engine changed the saved state (`batch.changes` says what; `batch.events` why),
+  /// before any of the batch's messages go to a switch: the moment to record the change
+  /// (MobilityEngine::changes_record) so that no switch gets a move's flows before the move
+  /// is saved. A restore's batch has changes.everything set.
+  virtual void on_state_changes(const mobility::Batch& /*batch*/) {}
   virtual void on_delivery(const delivery::Report&) {}
   /// A switch that is up refused messages (its queue is full, or a message did not encode).
   virtual void on_send_failed(std::uint64_t /*datapath_id*/, connection::SendError /*error*/) {}

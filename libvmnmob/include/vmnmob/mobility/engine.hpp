@@ -35,6 +35,7 @@
 #include "vmnmob/mobility/flow_builder.hpp"
 #include "vmnmob/mobility/policy.hpp"
 #include "vmnmob/mobility/registry.hpp"
+#include "vmnmob/mobility/state_changes.hpp"
 #include "vmnmob/ofp/message.hpp"
 
 namespace vmnmob::mobility {
@@ -119,10 +120,13 @@ struct Batch {
   /// messages[break_at..] delete old state (see the header comment).
   std::size_t break_at = 0;
   std::vector<Event> events;
+  /// What this batch's call changed in the saved state (state_changes.hpp).
+  StateChanges changes;
   /// Keeps the capacity, so a host that reuses one Batch stops allocating.
   void clear() {
     messages.clear();
     events.clear();
+    changes.clear();
     break_at = 0;
   }
 };
@@ -213,6 +217,11 @@ class MobilityEngine {
   /// from 0 to ten years. A pool is grown to the configured pool when the configuration has more
   /// addresses (a restart with a grown pool). Errors name their JSON path ("vmns[2].port: ...").
   Expected<void, std::string> restore(const nlohmann::json& snapshot, TimePoint now, Batch& out);
+  /// The current value of every key in `changes` as one record for merge_state_changes
+  /// (vmnmob/mobility/state_changes.hpp): O(size of the change), not of the registry. Call it
+  /// right after the call that filled `changes` (a later call may change the keys again; the
+  /// record then holds their newer value, which is still right to save).
+  nlohmann::json changes_record(const StateChanges& changes, TimePoint now) const;
 
  private:
   struct Impl;

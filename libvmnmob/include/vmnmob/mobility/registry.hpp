@@ -129,6 +129,8 @@ class VmnRegistry {
   void reserve(std::size_t n);
   /// Timestamps are stored as ages relative to `now`.
   nlohmann::json to_json(TimePoint now) const;
+  /// One element of to_json's array.
+  nlohmann::json entry_json(const Vmn& v, TimePoint now) const;
   static Expected<VmnRegistry, std::string> from_json(const nlohmann::json& j, TimePoint now);
 
  private:

@@ -18,6 +18,12 @@ class BatchAssembly {
   void finish();
   TimePoint now() const { return now_; }
   void event(Event e);
+  /// What the call changes in the saved state (Batch::changes).
+  void changed_vmn(MacAddress mac) { out_->changes.vmns.push_back(mac); }
+  void changed_address(std::uint64_t datapath_id, Ipv4Address address) {
+    out_->changes.addresses.emplace_back(datapath_id, address);
+  }
+  void changed_switch(std::uint64_t datapath_id) { out_->changes.switches.push_back(datapath_id); }
 
   /// Into the first part of the batch, in call order (adds, and the reconcile delete).
   void add(std::uint64_t datapath_id, ofp::FlowMod flow_mod);
