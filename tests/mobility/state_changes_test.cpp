@@ -13,13 +13,16 @@ using namespace vmnmob::mobility::test;
 namespace {
 
 /// The parts of a snapshot a merge must reproduce exactly: every VMN entry, and per switch the
-/// learned fields and which addresses are in use or held (the fresh cursor and the free list's
-/// order may differ; the remaining hold of a merged held address is the whole hold time).
+/// learned fields and which addresses are in use (in any order) or held (the fresh cursor and the
+/// free list's order may differ; the remaining hold of a merged held address is the whole hold
+/// time).
 nlohmann::json essentials(nlohmann::json snap) {
   for (auto& sw : snap["switches"]) {
     nlohmann::json held = nlohmann::json::array();
     for (const auto& h : sw["pool"]["held"]) held.push_back(h["address"]);
-    sw["pool"] = {{"in_use", sw["pool"]["in_use"]}, {"held", held}};
+    std::vector<std::string> in_use = sw["pool"]["in_use"];  // a set: its order means nothing
+    std::sort(in_use.begin(), in_use.end());
+    sw["pool"] = {{"in_use", in_use}, {"held", held}};
   }
   return snap;
 }
@@ -139,4 +142,50 @@ TEST_CASE("changes: an expired VMN's record removes it and updates its correspon
   CHECK(essentials(merged) == essentials(w.engine.snapshot(w.now)));
   REQUIRE(merged["vmns"].size() == 1);
   CHECK(merged["vmns"][0]["correspondents"].empty());
+}
+
+TEST_CASE("changes: addresses handed out of a grown pool's free stretch merge into the snapshot") {
+  // A pool grown below its allocation cursor gets the new addresses as one free "first-last"
+  // entry; a record naming one of them must take it out of that entry, or the merged snapshot
+  // lists it twice and the restart is refused.
+  MobilityConfig grown = three_sites();
+  const AddressRange added{ip("172.16.1.2"), ip("172.16.1.8")};
+  grown.sites[0].pool_ranges.push_back(added);
+  World w;
+  w.all_up();
+  for (int i = 1; i <= 10; ++i) w.attach(i, 1, 2 + static_cast<std::uint32_t>(i % 4));  // every fresh address
+  REQUIRE(w.engine.grow_pool(1, grown.sites[0].pool_ranges, {}).has_value());
+  const nlohmann::json base = w.engine.snapshot(w.now);
+  REQUIRE(base["switches"][0]["pool"]["free"] == nlohmann::json::array({"172.16.1.2-172.16.1.8"}));
+  Recorder rec{w};
+  w.attach(11, 1, 2);
+  rec();
+  w.attach(12, 1, 3);
+  rec();
+  CHECK(w.vmn(11).mobile_address == ip("172.16.1.2"));
+  CHECK(w.vmn(12).mobile_address == ip("172.16.1.3"));
+
+  nlohmann::json merged = base;
+  REQUIRE(merge_state_changes(merged, rec.records).has_value());
+  CHECK(merged["switches"][0]["pool"]["free"] == nlohmann::json::array({"172.16.1.4-172.16.1.8"}));
+  CHECK(essentials(merged) == essentials(w.engine.snapshot(w.now)));
+
+  // An address from the middle of a stretch splits it, the pieces keep their place.
+  SECTION("a record from the middle of the stretch") {
+    nlohmann::json middle = base;
+    nlohmann::json record = {{"addresses", {{{"datapath_id", 1}, {"address", "172.16.1.5"}, {"state", "in_use"}}}}};
+    REQUIRE(merge_state_changes(middle, std::vector<nlohmann::json>{record}).has_value());
+    CHECK(middle["switches"][0]["pool"]["free"] == nlohmann::json::array({"172.16.1.2-172.16.1.4", "172.16.1.6-172.16.1.8"}));
+  }
+
+  World r(grown);
+  Batch out;
+  REQUIRE(r.engine.restore(merged, w.now, out).has_value());
+  r.now = w.now;
+  r.all_up();
+  r.router_neighbours = w.router_neighbours;
+  r.check_consistent();
+  r.attach(13, 1, 4);
+  CHECK(r.vmn(13).mobile_address == ip("172.16.1.4"));  // not one handed out before the restart
+  r.check_consistent();
 }

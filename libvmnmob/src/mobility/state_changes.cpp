@@ -5,6 +5,8 @@
 // every check a snapshot gets.
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <tuple>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -31,11 +33,50 @@ struct AddressEntry {
   std::int64_t remaining_ms = 0;
 };
 
+/// A free "first-last" entry of the pool (addresses a grow added behind the allocation cursor):
+/// its addresses are free by being listed nowhere else.
+struct Stretch {
+  std::uint32_t first = 0;
+  std::uint32_t last = 0;
+  std::uint64_t order = 0;
+};
+
 /// One pool of the snapshot, by address, while records are merged into it.
 struct PoolEdit {
   std::unordered_map<std::string, AddressEntry> addresses;
+  std::vector<Stretch> stretches;
   std::uint64_t next_order = 0;
+
+  /// A record names `a`: it leaves any stretch (which keeps the rest, in its place in the list).
+  void carve(std::uint32_t a) {
+    for (std::size_t i = 0; i < stretches.size(); ++i) {
+      Stretch& s = stretches[i];
+      if (a < s.first || a > s.last) continue;
+      if (s.first == s.last) {
+        stretches.erase(stretches.begin() + static_cast<std::ptrdiff_t>(i));
+      } else if (a == s.first) {
+        ++s.first;
+      } else if (a == s.last) {
+        --s.last;
+      } else {
+        const Stretch right{a + 1, s.last, s.order};
+        s.last = a - 1;
+        stretches.insert(stretches.begin() + static_cast<std::ptrdiff_t>(i) + 1, right);
+      }
+      return;
+    }
+  }
 };
+
+/// "a.b.c.d-e.f.g.h" with first <= last.
+std::optional<Stretch> parse_stretch(const std::string& text, std::uint64_t order) {
+  const auto dash = text.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  auto first = Ipv4Address::parse(std::string_view(text).substr(0, dash));
+  auto last = Ipv4Address::parse(std::string_view(text).substr(dash + 1));
+  if (!first || !last || last->value < first->value) return std::nullopt;
+  return Stretch{first->value, last->value, order};
+}
 
 }  // namespace
 
@@ -125,8 +166,16 @@ Expected<void, std::string> merge_state_changes(nlohmann::json& snapshot, std::s
       if (h.is_object() && h.contains("address") && h["address"].is_string())
         edit.addresses[h["address"].get<std::string>()] = {AddressState::Held, edit.next_order++,
                                                             h.value("remaining_ms", std::int64_t{0})};
-    for (const json& a : list("free"))
-      if (a.is_string()) edit.addresses[a.get<std::string>()] = {AddressState::Free, edit.next_order++, 0};
+    for (const json& a : list("free")) {
+      if (!a.is_string()) continue;
+      const std::string text = a.get<std::string>();
+      if (auto stretch = parse_stretch(text, edit.next_order)) {
+        edit.stretches.push_back(*stretch);
+        ++edit.next_order;
+      } else {
+        edit.addresses[text] = {AddressState::Free, edit.next_order++, 0};  // restore judges it
+      }
+    }
     return &pools.emplace(dp, std::move(edit)).first->second;
   };
 
@@ -181,6 +230,7 @@ Expected<void, std::string> merge_state_changes(nlohmann::json& snapshot, std::s
       } else if (*state != "in_use") {
         return c.error(JsonCheck::member(at, "state"), "not in_use, held or free");
       }
+      if (auto parsed = Ipv4Address::parse(address->get<std::string>())) pool->carve(parsed->value);
       pool->addresses[address->get<std::string>()] = entry;
     });
     each("switches", [&](const json& e, const std::string& at) {
@@ -203,18 +253,30 @@ Expected<void, std::string> merge_state_changes(nlohmann::json& snapshot, std::s
     *vmns = std::move(kept);
   }
   for (auto& [dp, edit] : pools) {
-    std::vector<std::pair<std::uint64_t, const std::string*>> in_use, held, free;
+    std::vector<std::pair<std::uint64_t, const std::string*>> in_use, held;
+    // The free list: its single addresses and what is left of its stretches, in list order
+    // (the pieces of one stretch by address).
+    std::vector<std::tuple<std::uint64_t, std::uint32_t, std::string>> free;
     for (const auto& [address, entry] : edit.addresses) {
-      auto& list = entry.state == AddressState::InUse ? in_use : entry.state == AddressState::Held ? held : free;
-      list.emplace_back(entry.order, &address);
+      if (entry.state == AddressState::Free) {
+        auto parsed = Ipv4Address::parse(address);
+        free.emplace_back(entry.order, parsed ? parsed->value : 0, address);
+        continue;
+      }
+      (entry.state == AddressState::InUse ? in_use : held).emplace_back(entry.order, &address);
     }
-    for (auto* list : {&in_use, &held, &free}) std::sort(list->begin(), list->end());
+    for (const Stretch& st : edit.stretches) {
+      const std::string first = Ipv4Address{st.first}.to_string();
+      free.emplace_back(st.order, st.first, st.first == st.last ? first : first + "-" + Ipv4Address{st.last}.to_string());
+    }
+    for (auto* list : {&in_use, &held}) std::sort(list->begin(), list->end());
+    std::sort(free.begin(), free.end());
     json& pool = (*switches)[switch_at.at(dp)]["pool"];
     json in_use_json = json::array(), held_json = json::array(), free_json = json::array();
     for (const auto& [order, address] : in_use) in_use_json.push_back(*address);
     for (const auto& [order, address] : held)
       held_json.push_back({{"address", *address}, {"remaining_ms", edit.addresses.at(*address).remaining_ms}});
-    for (const auto& [order, address] : free) free_json.push_back(*address);
+    for (const auto& [order, first, text] : free) free_json.push_back(text);
     pool["in_use"] = std::move(in_use_json);
     pool["held"] = std::move(held_json);
     pool["free"] = std::move(free_json);
