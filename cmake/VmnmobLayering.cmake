@@ -15,6 +15,7 @@ set(VMNMOB_LAYERING
   "mobility: ofp packet"
   "delivery: ofp mobility"
   "controller: connection mobility delivery asio"
+  "northbound: controller connection mobility asio"
 )
 
 set(VMNMOB_PARTS "")
