@@ -468,7 +468,7 @@ std::optional<LogLevel> parse_log_level(std::string_view s) {
 vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
   Checker c;
   ControllerConfig out;
-  if (!c.object(doc, "", {"openflow", "home", "sites", "mobility", "limits", "state_file", "log"}))
+  if (!c.object(doc, "", {"openflow", "home", "sites", "mobility", "limits", "state_file", "log", "northbound"}))
     return vmnmob::unexpected(c.errors);
 
   if (const json* of = c.field(doc, "openflow", "", false);
@@ -590,7 +590,9 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
     }
   }
 
+  if (const json* nb = c.field(doc, "northbound", "", false)) out.northbound = parse_northbound(*nb, c.errors);
   if (!c.errors.empty()) return vmnmob::unexpected(c.errors);
+  out.document = std::make_shared<const json>(doc);
   return out;
 }
 

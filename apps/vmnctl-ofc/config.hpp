@@ -16,6 +16,7 @@
 #include "vmnmob/delivery/delivery.hpp"
 #include "vmnmob/mobility/admission.hpp"
 #include "vmnmob/mobility/config.hpp"
+#include "northbound.hpp"
 
 namespace vmnctl {
 
@@ -80,6 +81,10 @@ struct ControllerConfig {
   LimitsConfig limits;
   LogLevel log_level = LogLevel::Info;
   LogFormat log_format = LogFormat::Text;
+  /// The northbound API (northbound.hpp); absent: off.
+  std::optional<NorthboundConfig> northbound;
+  /// The document this was parsed from (GET /v1/config shows it, redacted).
+  std::shared_ptr<const nlohmann::json> document;
 };
 
 using ConfigErrors = std::vector<std::string>;  // each "path: reason"
