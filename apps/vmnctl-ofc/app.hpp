@@ -33,6 +33,7 @@ class App final : public vmnmob::controller::ControllerObserver {
   const ControllerConfig& config() const { return config_; }
   /// Another observer of the controller (the northbound API), called after this one.
   void add_observer(vmnmob::controller::ControllerObserver& o) { observers_.add(o); }
+  void remove_observer(vmnmob::controller::ControllerObserver& o) { observers_.remove(o); }
 
   void on_switch_up(const vmnmob::connection::SwitchUp& e) override;
   void on_switch_down(const vmnmob::connection::SwitchDown& e) override;

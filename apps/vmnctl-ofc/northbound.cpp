@@ -72,7 +72,7 @@ json running_config(const ControllerConfig& c) {
 
 Northbound::Northbound(boost::asio::io_context& io, App& app, const NorthboundConfig& config, Logger& log,
                        std::function<vmnmob::northbound::ReloadResult()> reload)
-    : config_(config), log_(log) {
+    : app_(app), config_(config), log_(log) {
   vmnmob::northbound::ApiOptions options;
   const auto& c = app.config();
   for (std::size_t i = 0; i < c.mobility.sites.size(); ++i)
@@ -85,7 +85,10 @@ Northbound::Northbound(boost::asio::io_context& io, App& app, const NorthboundCo
   app.add_observer(*api_);
 }
 
-Northbound::~Northbound() = default;
+Northbound::~Northbound() {
+  // The App (and its controller) outlive this: they must not call the API once it is gone.
+  app_.remove_observer(*api_);
+}
 
 vmnmob::Expected<void, std::string> Northbound::start() {
   auto port = api_->listen(config_.host, config_.port);

@@ -46,6 +46,7 @@ class Northbound {
   void stop();
 
  private:
+  App& app_;
   NorthboundConfig config_;
   Logger& log_;
   std::unique_ptr<vmnmob::northbound::Api> api_;

@@ -49,6 +49,7 @@ struct Northbound {
       io.stop();
     });
     thread.join();
+    tee.remove(api);  // the controller outlives the api
   }
   static northbound::ApiOptions defaults() {
     northbound::ApiOptions o;
