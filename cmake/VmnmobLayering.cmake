@@ -16,6 +16,7 @@ set(VMNMOB_LAYERING
   "delivery: ofp mobility"
   "controller: connection mobility delivery asio"
   "state: base"
+  "northbound: controller connection mobility asio"
 )
 
 set(VMNMOB_PARTS "")

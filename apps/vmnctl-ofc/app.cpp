@@ -91,7 +91,9 @@ App::App(boost::asio::io_context& io, ControllerConfig config, Logger& log)
     : config_(std::move(config)),
       log_(log),
       log_timer_(io),
-      controller_(io, vmnmob::mobility::MobilityEngine(config_.mobility), controller_options(config_), this) {}
+      controller_(io, vmnmob::mobility::MobilityEngine(config_.mobility), controller_options(config_), &observers_) {
+  observers_.add(*this);
+}
 
 vmnmob::Expected<void, std::string> App::start() {
   if (config_.state_file) {
@@ -330,7 +332,7 @@ void App::on_limit_hit(const conn::LimitHit& e) {
            {{"limit", conn::to_string(e.kind)}, {"detail", e.detail}, {"count", e.count}});
 }
 
-void App::reload(const ControllerConfig& next) {
+vmnmob::northbound::ReloadResult App::reload(const ControllerConfig& next) {
   // All or nothing: every change is checked first; one that cannot be applied live refuses the
   // whole reload, so the running state never holds half a configuration.
   std::vector<std::string> refused;
@@ -343,6 +345,7 @@ void App::reload(const ControllerConfig& next) {
   if (tls_fields(next) != tls_fields(config_)) refused.push_back("openflow.tls cannot change while running");
   if (next.state_file != config_.state_file) refused.push_back("state_file cannot change while running");
   if (next.log_format != config_.log_format) refused.push_back("log.format cannot change while running");
+  if (next.northbound != config_.northbound) refused.push_back("northbound cannot change while running");
   // The connection manager's options are fixed at start; the packet-in rates change live.
   if (next.limits.connections_per_address != config_.limits.connections_per_address ||
       next.limits.connections_total != config_.limits.connections_total ||
@@ -395,14 +398,17 @@ void App::reload(const ControllerConfig& next) {
   if (!refused.empty()) {
     for (const auto& r : refused)
       log_.log(LogLevel::Error, "reload-refused", fmt::format("reload refused: {}; nothing changed", r), {{"reason", r}});
-    return;
+    return {false, {}, refused};
   }
+  vmnmob::northbound::ReloadResult result{true, {}, {}};
+  if (config_.make_before_break != next.make_before_break) result.changes.push_back("mobility.make_before_break changed");
   config_.make_before_break = next.make_before_break;
   controller_.set_break_order(next.make_before_break);
   if (!(next.limits.packet_in == config_.limits.packet_in)) {
     config_.limits.packet_in = next.limits.packet_in;
     controller_.set_admission(next.limits.packet_in);
     log_.log(LogLevel::Info, "limits-changed", "packet-in rates changed", {});
+    result.changes.push_back("packet-in rates changed");
   }
   for (std::size_t i : grown) {
     const auto& t = b.sites[i];
@@ -414,19 +420,24 @@ void App::reload(const ControllerConfig& next) {
     config_.mobility.sites[i].pool_ranges = t.pool_ranges;
     config_.mobility.sites[i].pool_prefixes = t.pool_prefixes;
     const auto* pool = controller_.engine().pool(t.datapath_id);
+    result.changes.push_back(fmt::format("pool of {} grown by {} addresses to {}", config_.site_names[i], *added,
+                                         pool->capacity()));
     log_.log(LogLevel::Info, "pool-grown",
              fmt::format("pool of {} (dp {}) grown by {} addresses to {} ({} in use, {} held)", config_.site_names[i],
                          dpid_hex(t.datapath_id), *added, pool->capacity(), pool->in_use_count(), pool->held_count()),
              {{"site", config_.site_names[i]}, {"dpid", dpid_hex(t.datapath_id)}, {"added", *added},
               {"capacity", pool->capacity()}});
   }
+  if (config_.log_level != next.log_level) result.changes.push_back("log.level changed");
   config_.log_level = next.log_level;
   log_.set_level(next.log_level);
   config_.log_lines_per_second = next.log_lines_per_second;
   log_.set_lines_per_second(next.log_lines_per_second);
+  config_.document = next.document;
   if (!grown.empty() && store_) save_snapshot();
   log_.log(LogLevel::Info, "reloaded", fmt::format("configuration reloaded ({} pools grown)", grown.size()),
            {{"pools_grown", grown.size()}});
+  return result;
 }
 
 }  // namespace vmnctl

@@ -13,6 +13,8 @@
 #include "log.hpp"
 #include "vmnmob/controller/controller.hpp"
 #include "vmnmob/state/file_state_store.hpp"
+#include "vmnmob/controller/observer_tee.hpp"
+#include "vmnmob/northbound/api.hpp"  // ReloadResult
 
 namespace vmnctl {
 
@@ -26,9 +28,15 @@ class App final : public vmnmob::controller::ControllerObserver {
   void stop();
   /// SIGHUP: applies what can change live (log level, break order, grown pools); refuses the
   /// rest with a message and leaves the running state untouched.
-  void reload(const ControllerConfig& next);
+  /// Returns what was applied, or each refusal (POST /v1/reload answers it).
+  vmnmob::northbound::ReloadResult reload(const ControllerConfig& next);
 
   const vmnmob::mobility::MobilityEngine& engine() const { return controller_.engine(); }
+  vmnmob::controller::Controller& controller() { return controller_; }
+  const ControllerConfig& config() const { return config_; }
+  /// Another observer of the controller (the northbound API), called after this one.
+  void add_observer(vmnmob::controller::ControllerObserver& o) { observers_.add(o); }
+  void remove_observer(vmnmob::controller::ControllerObserver& o) { observers_.remove(o); }
 
   void on_switch_up(const vmnmob::connection::SwitchUp& e) override;
   void on_switch_down(const vmnmob::connection::SwitchDown& e) override;
@@ -57,6 +65,7 @@ class App final : public vmnmob::controller::ControllerObserver {
   std::uint64_t save_failures_ = 0;  // consecutive; logged once, then when saving works again
   std::unique_ptr<vmnmob::state::FileStateStore> store_;  // with state_file
   bool journal_incomplete_ = false;  // a change was not recorded: the next save is a snapshot
+  vmnmob::controller::ObserverTee observers_;  // this App first, then add_observer()'s
   vmnmob::controller::Controller controller_;  // last: its callbacks use the members above
 };
 

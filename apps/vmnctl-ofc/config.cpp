@@ -359,6 +359,40 @@ void check_mobility(Checker& c, const vmnmob::mobility::MobilityConfig& mobility
 
 }  // namespace
 
+std::optional<NorthboundConfig> parse_northbound(const json& j, std::vector<std::string>& errors) {
+  const auto before = errors.size();
+  if (!j.is_object()) {
+    errors.push_back("northbound: must be an object");
+    return std::nullopt;
+  }
+  for (const auto& [key, value] : j.items())
+    if (key != "listen" && key != "token") errors.push_back(fmt::format("northbound.{}: unknown key", key));
+  NorthboundConfig out;
+  if (auto it = j.find("listen"); it != j.end()) {
+    const auto e = it->is_string() ? parse_endpoint(it->get<std::string>()) : std::nullopt;
+    if (!it->is_string())
+      errors.push_back("northbound.listen: must be a string");
+    else if (!e)
+      errors.push_back(fmt::format("northbound.listen: not an ADDR:PORT endpoint (IPv6 as [ADDR]:PORT): \"{}\"",
+                                   it->get<std::string>()));
+    else if (e->transport != Transport::Tcp)
+      errors.push_back("northbound.listen: TLS is not available for the API yet; use a loopback address");
+    else {
+      out.host = e->host;
+      out.port = e->port;
+    }
+  }
+  if (auto it = j.find("token"); it != j.end()) {
+    if (!it->is_string()) errors.push_back("northbound.token: must be a string");
+    else if (it->get<std::string>().size() < 16) errors.push_back("northbound.token: must be at least 16 characters");
+    else if (it->get<std::string>().find_first_of(" \t\r\n") != std::string::npos)
+      errors.push_back("northbound.token: must not contain white space");
+    else out.token = it->get<std::string>();
+  }
+  if (errors.size() != before) return std::nullopt;
+  return out;
+}
+
 std::string Endpoint::to_string() const {
   const bool v6 = host.find(':') != std::string::npos;
   return fmt::format("{}:{}{}{}:{}", vmnmob::connection::to_string(transport), v6 ? "[" : "", host, v6 ? "]" : "", port);
@@ -511,7 +545,7 @@ std::optional<LogLevel> parse_log_level(std::string_view s) {
 vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
   Checker c;
   ControllerConfig out;
-  if (!c.object(doc, "", {"openflow", "home", "sites", "mobility", "limits", "state_file", "log"}))
+  if (!c.object(doc, "", {"openflow", "home", "sites", "mobility", "limits", "state_file", "log", "northbound"}))
     return vmnmob::unexpected(c.errors);
 
   if (const json* of = c.field(doc, "openflow", "", false);
@@ -635,7 +669,9 @@ vmnmob::Expected<ControllerConfig, ConfigErrors> parse_config(const json& doc) {
   }
 
   check_mobility(c, out.mobility, places);
+  if (const json* nb = c.field(doc, "northbound", "", false)) out.northbound = parse_northbound(*nb, c.errors);
   if (!c.errors.empty()) return vmnmob::unexpected(c.errors);
+  out.document = std::make_shared<const json>(doc);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,17 @@ struct LimitsConfig {
   friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 
+/// `northbound: {"listen": "127.0.0.1:8080", "token": "..."}`; absent: no API.
+struct NorthboundConfig {
+  std::string host = "127.0.0.1";  // IPv4 or IPv6 literal
+  std::uint16_t port = 8080;
+  std::string token;  // empty: no token
+  friend bool operator==(const NorthboundConfig&, const NorthboundConfig&) = default;
+};
+
+/// Parses the `northbound` section; problems are appended as "northbound.key: reason".
+std::optional<NorthboundConfig> parse_northbound(const nlohmann::json& j, std::vector<std::string>& errors);
+
 struct ControllerConfig {
   Endpoint listen{"0.0.0.0", 6653};
   /// Active mode: switches that listen (ovs-vsctl set-controller BR ptcp:PORT).
@@ -82,6 +94,10 @@ struct ControllerConfig {
   LogFormat log_format = LogFormat::Text;
   /// Lines of one kind a peer can cause, per second (the rest are counted); 0: no limit.
   std::uint32_t log_lines_per_second = 10;
+  /// The northbound API (northbound.hpp); absent: off.
+  std::optional<NorthboundConfig> northbound;
+  /// The document this was parsed from (GET /v1/config shows it, redacted).
+  std::shared_ptr<const nlohmann::json> document;
 };
 
 using ConfigErrors = std::vector<std::string>;  // each "path: reason"

@@ -13,6 +13,7 @@
 #include "config.hpp"
 #include "app.hpp"
 #include "log.hpp"
+#include "northbound.hpp"
 #include "show_flows.hpp"
 
 namespace {
@@ -153,6 +154,28 @@ int main(int argc, char** argv) {
   log.set_lines_per_second(config.log_lines_per_second);
   boost::asio::io_context io(1);
   vmnctl::App controller(io, config, log);
+  // SIGHUP and POST /v1/reload: the same reload of the same file.
+  auto reload = [&]() -> vmnmob::northbound::ReloadResult {
+    auto next = vmnctl::load_config(*config_path);
+    if (!next) {
+      for (const auto& e : next.error())
+        log.log(vmnctl::LogLevel::Error, "reload-refused", fmt::format("reload refused: {}; nothing changed", e));
+      return {false, {}, next.error()};
+    }
+    (void)apply_overrides(*next);  // checked at start
+    return controller.reload(*next);
+  };
+  std::optional<vmnctl::Northbound> northbound;
+  if (config.northbound) {
+    northbound.emplace(io, controller, *config.northbound, log, [&] {
+      log.log(vmnctl::LogLevel::Info, "reloading", fmt::format("POST /v1/reload: reloading {}", *config_path));
+      return reload();
+    });
+    if (auto listening = northbound->start(); !listening) {
+      log.log(vmnctl::LogLevel::Error, "start-failed", listening.error());
+      return 1;
+    }
+  }
   if (auto started = controller.start(); !started) {
     log.log(vmnctl::LogLevel::Error, "start-failed", started.error());
     return 1;
@@ -164,18 +187,12 @@ int main(int argc, char** argv) {
         if (ec) return;
         if (signo == SIGHUP) {
           log.log(vmnctl::LogLevel::Info, "reloading", fmt::format("SIGHUP: reloading {}", *config_path));
-          auto next = vmnctl::load_config(*config_path);
-          if (!next) {
-            for (const auto& e : next.error())
-              log.log(vmnctl::LogLevel::Error, "reload-refused", fmt::format("reload refused: {}; nothing changed", e));
-          } else {
-            (void)apply_overrides(*next);  // checked at start
-            controller.reload(*next);
-          }
+          (void)reload();
           signals.async_wait(on_signal);
           return;
         }
         log.log(vmnctl::LogLevel::Info, "stopping", fmt::format("signal {}: stopping", signo));
+        if (northbound) northbound->stop();
         controller.stop();
         io.stop();
       };

@@ -5,14 +5,14 @@
 # build: compilers, CMake/Ninja/ccache, libraries; test tools: Catch2, Google Benchmark,
 # clang + libFuzzer runtime, tshark/tcpdump, Open vSwitch, iproute2, ethtool, ping;
 # python3 for tests/fixtures/capture-ovs.sh and the e2e QMP client; socat for the e2e TCP
-# stream check; QEMU, a Debian kernel and busybox for the real live migration (tests/e2e/qemu);
+# stream check; curl for the northbound API test (tests/apps/northbound_test.sh); QEMU, a Debian kernel and busybox for the real live migration (tests/e2e/qemu);
 # os-ken for the benchmarks' peer controller (tests/bench/peers/osken).
 VMNMOB_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libboost-system-dev libfmt-dev nlohmann-json3-dev libssl-dev openssl
   catch2 libbenchmark-dev clang libclang-rt-14-dev
   tshark tcpdump openvswitch-switch iproute2 ethtool iputils-ping python3
-  socat qemu-system-x86 ipxe-qemu linux-image-amd64 busybox-static
+  socat curl qemu-system-x86 ipxe-qemu linux-image-amd64 busybox-static
   python3-os-ken
 )
 

@@ -49,6 +49,8 @@ struct ControllerOptions {
 };
 
 /// What a host hears. Every call runs on the io_context thread and must not block.
+/// (ObserverTee, observer_tee.hpp, forwards each of these to several observers: a callback
+/// added here is added there too.)
 class ControllerObserver {
  public:
   virtual ~ControllerObserver() = default;
