@@ -56,7 +56,7 @@ moa_at() {
 import json, sys
 for v in json.load(open(sys.argv[1]))["vmns"]:
     if v["mac"] == sys.argv[2] and v["datapath_id"] == int(sys.argv[3], 16):
-        print(v["mobile_address"])' "$state" "$(tb_vmn_mac 1)" "$(tb_dpid "$1")"
+        print(v["mobile_address"])' "$(tb_saved_state)" "$(tb_vmn_mac 1)" "$(tb_dpid "$1")"
 }
 old_moa=$(moa_at a)
 [[ -n "$old_moa" ]] || fail "vmn1 not at site a in the state file"
@@ -109,6 +109,6 @@ python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
 held = [h["address"] for sw in s["switches"] for h in sw["pool"]["held"]]
-sys.exit(0 if sys.argv[2] in held else 1)' "$state" "$old_moa" || fail "the old MoA $old_moa is not held"
+sys.exit(0 if sys.argv[2] in held else 1)' "$(tb_saved_state)" "$old_moa" || fail "the old MoA $old_moa is not held"
 ovs_sandbox_alive "$TB_CONTROLLER_PID" || fail "the restarted controller exited"
 echo "PASS: controller killed between adds and deletes: restarted, reconciled, vmn1 at b, stream intact"

@@ -51,7 +51,7 @@ vmns() {
   python3 -c '
 import json, sys
 for v in json.load(open(sys.argv[1]))["vmns"]:
-    print(v["mac"], v["mobile_address"], hex(v["datapath_id"]), v["port"])' "$state" | sort
+    print(v["mac"], v["mobile_address"], hex(v["datapath_id"]), v["port"])' "$(tb_saved_state)" | sort
 }
 before=$(vmns)
 ups_before=$(grep -c "switch up dp" "$log" || true)

@@ -50,7 +50,7 @@ ups_before=$(grep -c "switch up dp 0x000000000000000c" "$log" || true)
 old_moa=$(python3 -c '
 import json, sys
 print([v["mobile_address"] for v in json.load(open(sys.argv[1]))["vmns"] if v["mac"] == sys.argv[2]][0])' \
-  "$state" "$(tb_vmn_mac 1)")
+  "$(tb_saved_state)" "$(tb_vmn_mac 1)")
 
 tb_tcp_stream_start stream "$vmn2" "$vmn1" 10.10.0.1 7101 $((1024 * 1024)) 8
 sleep 1
@@ -93,7 +93,7 @@ echo "tcp: $TB_RESULT"
 python3 -c '
 import json, sys
 v = [v for v in json.load(open(sys.argv[1]))["vmns"] if v["mac"] == sys.argv[2]][0]
-sys.exit(0 if v["datapath_id"] == 0xb and v["mobile_address"] != sys.argv[3] else 1)' "$state" "$(tb_vmn_mac 1)" "$old_moa" \
+sys.exit(0 if v["datapath_id"] == 0xb and v["mobile_address"] != sys.argv[3] else 1)' "$(tb_saved_state)" "$(tb_vmn_mac 1)" "$old_moa" \
   || fail "the state file does not hold vmn1 at b with a new MoA"
 ovs_sandbox_alive "$TB_CONTROLLER_PID" || fail "the controller exited"
 echo "PASS: switch lost with its barrier outstanding: others released, switch reconciled, stream intact"

@@ -374,6 +374,16 @@ tb_flows() {
   ovs-ofctl --no-stats -O OpenFlow13 dump-flows "$(tb_bridge "$1")" | sed 's/^ *//' | grep -v '^OFPST_FLOW' | sort
 }
 
+# The state vmnctl-ofc would start from now (its state_file with the journal merged, restored and
+# checked: `vmnctl-ofc --show-state`), as one snapshot JSON in a new file under TB_WORK; prints
+# the file's path. Tests read VMNs and pools from it, never from the state file alone.
+tb_saved_state() {
+  local vmnctl=${TB_VMNCTL_OFC:-$TB_BUILD_DIR/apps/vmnctl-ofc/vmnctl-ofc} out
+  out=$(mktemp "$TB_WORK/saved-state.XXXXXX")
+  "$vmnctl" --config "$TB_CONFIG" --show-state >"$out" || return 1
+  echo "$out"
+}
+
 # The invariants after a fault (tb_check_invariants [S]): polled, since the reconcile of a switch
 # that comes back, or a state file written a moment later, converges; at the deadline every
 # remaining difference is printed and it returns non-zero.
