@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The long fuzz run (docs/TESTING.md): each target until it has executed RUNS inputs (default
-# 10 million), then its corpus is minimised (libFuzzer -merge=1) into tests/fuzz/corpus/<target>/,
+# 10 million), then its corpus is minimised (libFuzzer -merge=1) into tests/fuzz/corpus/<target>.tar.xz,
 # the checked-in seeds that ctest `fuzz_replay_<target>` replays in every build (release, ASan).
 #   bash tests/fuzz/long_run.sh [RUNS] [TARGET...]
 # Builds build/fuzz-long with clang, libFuzzer and UBSan only (VMNMOB_FUZZ_SANITIZERS=undefined:
@@ -36,8 +36,11 @@ status=0
 for t in "${targets[@]}"; do
   work=$build/corpus/$t            # grows across runs
   artifacts=$build/artifacts/$t
-  kept=$root/tests/fuzz/corpus/$t  # checked in
-  mkdir -p "$work" "$artifacts" "$kept"
+  archive=$root/tests/fuzz/corpus/$t.tar.xz  # checked in (a few KiB: OpenFlow bytes compress well)
+  kept=$build/kept/$t                         # the archive, unpacked
+  rm -rf "$kept"
+  mkdir -p "$work" "$artifacts" "$kept" "$(dirname "$archive")"
+  [[ -f $archive ]] && tar -C "$kept" -xJf "$archive"
   log=$build/long-$t.log
   start=$SECONDS
   if ! "$build/tests/fuzz/fuzz_$t" -runs="$runs" -timeout=10 -rss_limit_mb=2048 -max_len=70000 \
@@ -58,10 +61,9 @@ for t in "${targets[@]}"; do
   mkdir -p "$merged"
   "$build/tests/fuzz/fuzz_$t" -merge=1 -max_len=70000 ${extra[$t]:-} "$merged" "$kept" "$work" \
     "$seeds/$t" "$root/tests/fuzz/regressions/$t" >"$build/merge-$t.log" 2>&1
-  rm -rf "$kept"
-  mv "$merged" "$kept"
-  after=$(find "$kept" -type f | wc -l)
-  size=$(du -sk "$kept" | cut -f1)
-  echo "fuzz_$t: $execs executions in $seconds s, $cov; corpus $before inputs -> $after kept (${size} KiB)"
+  after=$(find "$merged" -type f | wc -l)
+  tar -C "$merged" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cJf "$archive" .
+  size=$(($(stat -c %s "$archive") / 1024))
+  echo "fuzz_$t: $execs executions in $seconds s, $cov; corpus $before inputs -> $after kept ($t.tar.xz, ${size} KiB)"
 done
 exit $status
